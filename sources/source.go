@@ -1,0 +1,57 @@
+// Package sources defines what a source is: something that reads batches of
+// events from upstream, hands them to the engine and checkpoints only what
+// the engine acknowledged.
+package sources
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/sinks"
+)
+
+// Source reads batches until its context ends.
+type Source interface {
+	// Run reads until ctx is done, then stops pulling, waits (bounded) for
+	// the acknowledgements of batches in flight, commits what they allow and
+	// returns nil. It returns an error only when it cannot go on at all.
+	Run(ctx context.Context, out Output) error
+}
+
+// Output is where a source hands its batches. The engine binds one to each
+// source.
+type Output interface {
+	// Deliver routes b under the current plan and returns once it is queued
+	// to the sinks. It blocks while the sinks' queues are full
+	// (backpressure) and returns ctx's error if ctx ends first, in which case
+	// done is never called.
+	//
+	// Otherwise done is called exactly once, from another goroutine: with nil
+	// once every event is acknowledged by every sink it was routed to
+	// (filtered and dead-lettered events count as acknowledged), or with an
+	// error if the runtime shut down before that. Only after done(nil) may the
+	// source checkpoint past b.
+	Deliver(ctx context.Context, b *event.Batch, done func(error)) error
+}
+
+// Config is a source's decoded HCL body; see sinks.Config.
+type Config = sinks.Config
+
+// Settings are what the engine gives a source besides its config.
+type Settings struct {
+	// Name is the source's key, "type.name".
+	Name string
+	// Logger is tagged with the source's key.
+	Logger *slog.Logger
+}
+
+// Factory makes sources of one type.
+type Factory struct {
+	// Type is the first label of the source block ("sls").
+	Type string
+	// NewConfig returns a config with defaults filled in.
+	NewConfig func() Config
+	// New builds a source from a validated config. It does no I/O.
+	New func(cfg Config, set Settings) (Source, error)
+}
