@@ -1,0 +1,167 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/forwarder/forwarder/engine/event"
+)
+
+// Outcome is what a chain of rules made of one event.
+type Outcome uint8
+
+const (
+	// Pass means the event goes on to the route's sinks.
+	Pass Outcome = iota
+	// Filtered means a filter was false: the event is dropped for this route.
+	Filtered
+	// Failed means a rule failed with on_error = "dead_letter".
+	Failed
+	// Dropped means a rule failed with on_error = "drop".
+	Dropped
+)
+
+// Error is a rule's run-time failure on one event.
+type Error struct {
+	Rule string // the rule's name
+	Step string // "filter", "decode_json event", "set user", …
+	Err  error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("rule %q: %s: %v", e.Rule, e.Step, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Runner applies rules. It holds an expr VM and parse caches, so one goroutine
+// owns a Runner and reuses it for every event; it is not safe for concurrent
+// use.
+type Runner struct {
+	vm  vm.VM
+	env Env
+	ctx Ctx
+}
+
+// NewRunner returns a Runner.
+func NewRunner() *Runner {
+	r := &Runner{}
+	r.env.Ctx = &r.ctx
+	return r
+}
+
+// Run applies rules in order to ev, changing it in place. It stops at the
+// first filter that is false or the first failure whose policy is not keep.
+// With Failed or Dropped the error says which rule and step failed.
+func (r *Runner) Run(rs []*Rule, ev *event.Event) (Outcome, error) {
+	r.ctx.reset(ev)
+	defer r.ctx.reset(nil)
+	for _, rule := range rs {
+		out, err := r.apply(rule, ev)
+		if out != Pass {
+			return out, err
+		}
+	}
+	return Pass, nil
+}
+
+func (r *Runner) run(p *vm.Program, ev *event.Event) (any, error) {
+	r.env.Topic, r.env.Source, r.env.Time = ev.Topic, ev.Source, ev.Time
+	return r.vm.Run(p, &r.env)
+}
+
+// fail applies the rule's on_error policy to one failed step. It returns
+// Pass when the rule should go on (keep).
+func fail(rule *Rule, step string, err error) (Outcome, error) {
+	e := &Error{Rule: rule.name, Step: step, Err: err}
+	switch rule.onError {
+	case Keep:
+		return Pass, nil
+	case Drop:
+		return Dropped, e
+	}
+	return Failed, e
+}
+
+func (r *Runner) apply(rule *Rule, ev *event.Event) (Outcome, error) {
+	if rule.filter != nil {
+		v, err := r.run(rule.filter, ev)
+		if err != nil {
+			if out, err := fail(rule, "filter", err); out != Pass {
+				return out, err
+			}
+		} else {
+			keep, ok := v.(bool)
+			if !ok {
+				if out, err := fail(rule, "filter", fmt.Errorf("result is %T, not bool", v)); out != Pass {
+					return out, err
+				}
+			} else if !keep {
+				return Filtered, nil
+			}
+		}
+	}
+	for _, key := range rule.decode {
+		i := ev.Index(key)
+		if i < 0 {
+			continue
+		}
+		v := ev.Fields[i].Value
+		if v.Kind() != event.KindString {
+			continue
+		}
+		if _, err := r.ctx.parse(key, v.Str()); err != nil {
+			if out, err := fail(rule, "decode_json "+key, err); out != Pass {
+				return out, err
+			}
+			continue
+		}
+		ev.Fields[i].Value = event.RawJSON(v.Str())
+	}
+	for _, s := range rule.sets {
+		v, err := r.run(s.p, ev)
+		if err != nil {
+			if out, err := fail(rule, "set "+s.key, err); out != Pass {
+				return out, err
+			}
+			continue
+		}
+		if v != nil {
+			ev.Set(s.key, event.Any(v))
+		}
+	}
+	for _, m := range rule.metas {
+		v, err := r.run(m.p, ev)
+		if err != nil {
+			if out, err := fail(rule, "meta "+m.key, err); out != Pass {
+				return out, err
+			}
+			continue
+		}
+		if v != nil {
+			ev.SetMeta(m.key, toMetaString(v))
+		}
+	}
+	for _, key := range rule.deletes {
+		if tag, ok := cutTag(key); ok {
+			ev.Tags = deleteKV(ev.Tags, tag)
+			continue
+		}
+		ev.Delete(key)
+	}
+	return Pass, nil
+}
+
+func cutTag(key string) (string, bool) {
+	if len(key) > len(event.KeyTag) && key[:len(event.KeyTag)] == event.KeyTag {
+		return key[len(event.KeyTag):], true
+	}
+	return "", false
+}
+
+func deleteKV(kvs []event.Tag, key string) []event.Tag {
+	for i := range kvs {
+		if kvs[i].Key == key {
+			return append(kvs[:i], kvs[i+1:]...)
+		}
+	}
+	return kvs
+}

@@ -1,0 +1,94 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/forwarder/forwarder/engine/event"
+)
+
+const sampleEvent = `{"eventId":"5f0c2d1e","eventName":"CreateAccessKey","eventSource":"ram.aliyuncs.com","eventType":"ApiCall","sourceIpAddress":"203.0.113.45","userIdentity":{"type":"ram-user","principalId":"276543210987654321","accountId":"1234567890123456","userName":"ci-deployer","accessKeyId":"LTAI5tExampleKeyId01"},"requestParameters":{"UserName":"ci-deployer"},"tags":["a","b"],"code":200}`
+
+func sample() *event.Event {
+	return &event.Event{
+		Time:   time.Unix(1795939202, 5e8),
+		Topic:  "actiontrail_audit_event",
+		Source: "100.104.12.8",
+		Tags:   []event.Tag{{Key: "__receive_time__", Value: "1795939202"}, {Key: "__pack_id__", Value: "A-1"}},
+		Fields: []event.Field{{Key: "event", Value: event.String(sampleEvent)}, {Key: "owner_id", Value: event.String("1234567890123456")}, {Key: "a-b", Value: event.String("dash")}},
+	}
+}
+
+func lit(code string) *Expr { return &Expr{Code: code, Range: hcl.Range{Filename: "t.hcl", Start: hcl.Pos{Line: 1, Column: 1}}} }
+
+func mustCompile(t testing.TB, s Spec) *Rule {
+	t.Helper()
+	r, diags := Compile(s)
+	if diags.HasErrors() {
+		t.Fatalf("compile %q: %s", s.Name, diags.Error())
+	}
+	return r
+}
+
+func TestRunTable(t *testing.T) {
+	cases := []struct {
+		name    string
+		spec    Spec
+		out     Outcome
+		want    map[string]string // field → JSON encoding of the value
+		meta    map[string]string
+		noField []string
+	}{
+		{name: "filter on topic keeps", spec: Spec{Filter: lit("topic == 'actiontrail_audit_event'")}, out: Pass},
+		{name: "filter on topic drops", spec: Spec{Filter: lit("topic == 'waf'")}, out: Filtered},
+		{name: "filter looks inside JSON before decode", spec: Spec{Filter: lit("event.userIdentity.type == 'ram-user' && event.code == 200")}, out: Pass},
+		{name: "decode and set", spec: Spec{DecodeJSON: []string{"event"}, Set: []Assign{{Key: "user", Value: *lit("event.userIdentity.userName")}, {Key: "action", Value: *lit("event.eventName")}}}, out: Pass,
+			want: map[string]string{"user": `"ci-deployer"`, "action": `"CreateAccessKey"`, "event": sampleEvent}},
+		{name: "index into array and fields[]", spec: Spec{Set: []Assign{{Key: "t", Value: *lit("event.tags[1] + fields['a-b']")}}}, out: Pass, want: map[string]string{"t": `"bdash"`}},
+		{name: "object value", spec: Spec{Set: []Assign{{Key: "who", Value: *lit("event.userIdentity")}}}, out: Pass,
+			want: map[string]string{"who": `{"accessKeyId":"LTAI5tExampleKeyId01","accountId":"1234567890123456","principalId":"276543210987654321","type":"ram-user","userName":"ci-deployer"}`}},
+		{name: "tags and meta", spec: Spec{Meta: []Assign{{Key: "sourcetype", Value: *lit("'alicloud:' + tags['__pack_id__']")}, {Key: "index", Value: *lit("owner_id")}}, Delete: []string{"__tag__:__pack_id__", "owner_id"}}, out: Pass,
+			meta: map[string]string{"sourcetype": "alicloud:A-1", "index": "1234567890123456"}, noField: []string{"owner_id"}},
+		{name: "builtins and let", spec: Spec{Set: []Assign{{Key: "n", Value: *lit("let u = upper(event.eventName); len(u) > 3 ? lower(u) : 'x'")}}}, out: Pass, want: map[string]string{"n": `"createaccesskey"`}},
+		{name: "cidr", spec: Spec{Filter: lit("cidr(event.sourceIpAddress, '203.0.113.0/24') && !cidr(source, '10.0.0.0/8')")}, out: Pass},
+		{name: "runtime error dead-letters", spec: Spec{Set: []Assign{{Key: "x", Value: *lit("fields['a-b'].foo")}}}, out: Failed},
+		{name: "runtime error kept", spec: Spec{OnError: Keep, DecodeJSON: []string{"owner_id", "a-b"}, Set: []Assign{{Key: "y", Value: *lit("'ok'")}}}, out: Pass, want: map[string]string{"y": `"ok"`, "a-b": `"dash"`}},
+		{name: "runtime error dropped", spec: Spec{OnError: Drop, DecodeJSON: []string{"a-b"}}, out: Dropped},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.spec.Name = "r"
+			r := mustCompile(t, tc.spec)
+			ev := sample()
+			out, err := NewRunner().Run([]*Rule{r}, ev)
+			if out != tc.out {
+				t.Fatalf("outcome = %v (err %v), want %v", out, err, tc.out)
+			}
+			if (out == Failed || out == Dropped) && (err == nil || !strings.Contains(err.Error(), `rule "r"`)) {
+				t.Fatalf("error %v does not name the rule", err)
+			}
+			for k, want := range tc.want {
+				v, ok := ev.Get(k)
+				if !ok {
+					t.Fatalf("field %q missing", k)
+				}
+				if got := string(event.AppendValue(nil, v)); got != want {
+					t.Errorf("field %q = %s, want %s", k, got, want)
+				}
+			}
+			for k, want := range tc.meta {
+				if got, _ := ev.MetaValue(k); got != want {
+					t.Errorf("meta %q = %q, want %q", k, got, want)
+				}
+			}
+			for _, k := range tc.noField {
+				if _, ok := ev.Get(k); ok {
+					t.Errorf("field %q still present", k)
+				}
+			}
+		})
+	}
+}
