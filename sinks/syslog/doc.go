@@ -1,0 +1,105 @@
+// Package syslog is the "syslog" sink: RFC 5424 or RFC 3164 messages over
+// UDP (RFC 5426), TCP (RFC 6587) or TLS (RFC 5425), for SIEMs such as QRadar
+// and ArcSight that take syslog.
+//
+//	sink "syslog" "qradar" {
+//	  address  = "qradar.corp.example:6514"
+//	  protocol = "tls"             # udp | tcp (default) | tls
+//	  format   = "rfc5424"         # rfc5424 (default) | rfc3164
+//	  framing  = "octet_counting"  # octet_counting (default) | non_transparent; tcp and tls only
+//	  encoding = "leef"            # json (default) | kv | cef | leef
+//	  facility = "local0"          # name or 0–23; meta "facility" overrides
+//	  severity = "info"            # name or 0–7; meta "severity" overrides
+//	  hostname = ""                # default: this machine; meta "host" overrides
+//	  app_name = "forwarder"       # meta "app_name" overrides
+//	  procid   = ""                # "" is the NILVALUE
+//	  msgid    = ""                # meta "msgid" overrides
+//	  sd_id    = "sls@32473"       # SD element for topic, source and tags; "" for none
+//	  fields_only = false          # body: content fields only
+//	  timezone = "UTC"             # UTC | Local | "+08:00"
+//	  udp_max_size = "2048"        # udp: largest datagram
+//	  udp_oversize = "truncate"    # truncate | dead_letter
+//	  write_timeout   = "10s"
+//	  connect_timeout = "10s"
+//	  ack_hold        = "100ms"    # tcp/tls: see "Delivery" below
+//	  tls  { ca_file = "/etc/forwarder/ca.pem" }
+//	  kv   { pair_separator = "||"  kv_separator = "=" }
+//	  cef  { vendor = "Alibaba Cloud"  product = "ActionTrail"  version = "1.0"
+//	         signature_id = "sls"  signature_id_field = "eventName"
+//	         name = "audit event"  name_field = "eventName"
+//	         severity = "5"  severity_field = "" }
+//	  leef { version = "2.0"  vendor = "Alibaba Cloud"  product = "ActionTrail"
+//	         product_version = "1.0"  event_id = "sls"  event_id_field = "eventName"
+//	         delimiter = "^" }
+//	}
+//
+// # Message
+//
+// RFC 5424: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG`. The
+// timestamp has microseconds and the zone offset. Header fields keep only
+// PRINTUSASCII (other characters become '_') and are cut to the RFC's
+// limits (255, 48, 128, 32); empty ones are the NILVALUE "-". The SD element
+// sd_id carries topic="…", source="…" and one parameter per tag (names cut
+// to SD-NAME rules), with '"', '\' and ']' escaped. A meta severity or
+// facility that does not parse is ignored in favour of the configured one.
+//
+// RFC 3164: `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PROCID]: MSG`, in the
+// configured zone, with no year, MSGID or structured data.
+//
+// Bodies (MSG), all writing the same pairs in the same order: unless
+// fields_only is set, __time__ (json, kv), __topic__, __source__ and
+// __tag__:NAME, then the content fields; non-string values as JSON text.
+//   - json: event.AppendJSON without meta (the flat SLS form), or
+//     event.AppendFields with fields_only. Chosen so that nothing of the
+//     event is lost even with RFC 3164, which has no structured data.
+//   - kv: key=value joined by pair_separator; '\', each character of the
+//     separators (and TAB as \t when it is one), CR and LF (as \r, \n) are
+//     escaped with '\'.
+//   - cef: CEF:0 header ('|' and '\' escaped) and extension "rt=<epoch
+//     ms> …" ('=' and '\' escaped, CR/LF as \r \n, keys reduced to letters,
+//     digits, '_', '.', '-').
+//   - leef: LEEF 1.0 (TAB) or 2.0 (any ASCII delimiter, announced in the
+//     header, non-printables as xHH), devTime and devTimeFormat first. LEEF
+//     has no escapes: the delimiter, TAB, CR and LF in values become spaces
+//     and '|' in header fields becomes '_'.
+//
+// Other control characters in kv, cef and leef text become U+FFFD; output
+// is always valid UTF-8.
+//
+// # Framing and line breaks
+//
+// With octet counting ("LEN SP MSG") a line break is carried as is (only SD
+// values can hold a raw one; every body encoding escapes its own). With
+// non_transparent framing each message ends with LF, so SD values escape
+// CR/LF as \r and \n, and raw CR/LF left in verbatim JSON fields (where they
+// can only be whitespace) become spaces: an event can never split a frame.
+// UDP sends one message per datagram; a message over udp_max_size is cut at
+// a UTF-8 boundary or, with udp_oversize = "dead_letter", rejected.
+//
+// # Delivery
+//
+// UDP: sent is delivered. TCP and TLS carry no application-level
+// acknowledgement, and bytes in a receiver's socket buffer are lost when it
+// dies, so a batch counts as delivered only when
+//
+//  1. before writing, a non-blocking MSG_PEEK shows the connection was not
+//     closed or reset while idle;
+//  2. the batch was written in full within write_timeout;
+//  3. the kernel's send queue (SIOCOUTQ, Linux) is empty: the receiver's
+//     TCP stack acknowledged every byte;
+//  4. the connection then stays open for ack_hold (a blocking read that
+//     must time out: EOF or a reset fails the batch).
+//
+// If any step fails the connection is closed and WriteBatch returns an
+// error wrapping sinks.ErrNotConnected: the engine reconnects and resends
+// the whole batch. The receiver may have stored part of it, so a restart
+// costs at most one batch of duplicates; nothing acknowledged is lost as long
+// as the receiver reads and stores a batch within ack_hold of receiving it
+// (writes are serialised, so at most one batch is ever unconfirmed). The
+// throughput of one connection is then at most max_bytes per (write time +
+// ack_hold); ack_hold = "0s" turns steps 3 and 4 off, and a crash of the
+// receiver may then lose what sat in its socket buffer.
+//
+// Formatting uses hand-written append encoders into pooled buffers and
+// does not allocate per event.
+package syslog
