@@ -22,7 +22,9 @@ func sample() *event.Event {
 	}
 }
 
-func lit(code string) *Expr { return &Expr{Code: code, Range: hcl.Range{Filename: "t.hcl", Start: hcl.Pos{Line: 1, Column: 1}}} }
+func lit(code string) *Expr {
+	return &Expr{Code: code, Range: hcl.Range{Filename: "t.hcl", Start: hcl.Pos{Line: 1, Column: 1}}}
+}
 
 func mustCompile(t testing.TB, s Spec) *Rule {
 	t.Helper()

@@ -24,14 +24,16 @@ type Source interface {
 type Output interface {
 	// Deliver routes b under the current plan and returns once it is queued
 	// to the sinks. It blocks while the sinks' queues are full
-	// (backpressure) and returns ctx's error if ctx ends first, in which case
-	// done is never called.
+	// (backpressure) and returns an error if ctx ends first or no plan runs.
 	//
-	// Otherwise done is called exactly once, from another goroutine: with nil
-	// once every event is acknowledged by every sink it was routed to
-	// (filtered and dead-lettered events count as acknowledged), or with an
-	// error if the runtime shut down before that. Only after done(nil) may the
-	// source checkpoint past b.
+	// done is called exactly once (possibly before Deliver returns, and
+	// possibly from another goroutine): with nil once every event is
+	// acknowledged by every sink it was routed to (filtered and
+	// dead-lettered events count as acknowledged), or with an error if the
+	// batch could not be fully queued or the runtime gave up on it at
+	// shutdown. Only after done(nil) may the source checkpoint past b. When
+	// Deliver returns an error before routing anything, done is called with
+	// that error too.
 	Deliver(ctx context.Context, b *event.Batch, done func(error)) error
 }
 

@@ -1,0 +1,6 @@
+package engine
+
+import "sync/atomic"
+
+// atomicSnapshot is the current snapshot pointer.
+type atomicSnapshot = atomic.Pointer[snapshot]

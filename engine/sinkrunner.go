@@ -1,0 +1,328 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/sinks"
+)
+
+// item is one event copy queued to a sink, with what to do when it is
+// answered.
+type item struct {
+	ev    *event.Event
+	t     *tracker
+	dl    *sinkRunner // dead-letter sink of the route, or nil
+	route string
+}
+
+// sinkRunner owns one sink: a bounded queue, a batcher, InFlight writers,
+// connects and retries with capped exponential backoff and jitter, and the
+// acknowledgements back to source batches. Sinks contain no retry logic.
+type sinkRunner struct {
+	key   string
+	spec  *plan.SinkSpec
+	sink  sinks.Sink
+	log   *slog.Logger
+	queue chan []item
+
+	mu     sync.RWMutex // guards closed against enqueue
+	closed bool
+
+	connMu    sync.Mutex
+	connected bool
+
+	// stop ends retries: set when the runtime gives up (shutdown deadline).
+	stop     context.Context
+	stopNow  context.CancelFunc
+	wg       sync.WaitGroup
+	refs     int // snapshots using this runner; guarded by Runtime.mu
+	retiring bool
+
+	sent, rejected, lost prometheus.Counter
+	retries              prometheus.Counter
+	latency              prometheus.Observer
+	queued, conn         prometheus.Gauge
+	lastLog              time.Time
+}
+
+func newSinkRunner(spec *plan.SinkSpec, log *slog.Logger, m *Metrics) (*sinkRunner, error) {
+	lg := log.With("sink", spec.Key)
+	s, err := spec.Factory.New(spec.Config, sinks.Settings{Name: spec.Key, Logger: lg})
+	if err != nil {
+		return nil, fmt.Errorf("sink %q: %w", spec.Key, err)
+	}
+	depth := max(4, spec.Runner.BufferEvents/max(1, spec.Runner.MaxEvents))
+	r := &sinkRunner{
+		key: spec.Key, spec: spec, sink: s, log: lg, queue: make(chan []item, depth),
+		sent: m.SinkEvents.WithLabelValues(spec.Key, "sent"), rejected: m.SinkEvents.WithLabelValues(spec.Key, "rejected"),
+		lost: m.SinkEvents.WithLabelValues(spec.Key, "lost"), retries: m.SinkRetries.WithLabelValues(spec.Key),
+		latency: m.SinkLatency.WithLabelValues(spec.Key), queued: m.SinkQueued.WithLabelValues(spec.Key),
+		conn: m.SinkConnected.WithLabelValues(spec.Key),
+	}
+	r.stop, r.stopNow = context.WithCancel(context.Background())
+	return r, nil
+}
+
+// start runs the batcher and the writers.
+func (r *sinkRunner) start() {
+	work := make(chan []item)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.batch(work)
+	}()
+	for range r.spec.Runner.InFlight {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for b := range work {
+				r.write(b)
+			}
+		}()
+	}
+}
+
+// enqueue queues items, blocking while the queue is full (backpressure).
+// It returns ctx's error if ctx ends first; the items were not queued.
+func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return fmt.Errorf("sink %q is closed", r.key)
+	}
+	select {
+	case r.queue <- items:
+		r.queued.Inc()
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// batch cuts queued items into batches of at most MaxEvents and MaxBytes,
+// flushing a partial batch after FlushTimeout.
+func (r *sinkRunner) batch(work chan<- []item) {
+	defer close(work)
+	rs := r.spec.Runner
+	var cur []item
+	var size int64
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() {
+		if len(cur) > 0 {
+			work <- cur
+			cur, size = nil, 0
+		}
+		timer.Stop()
+	}
+	for {
+		select {
+		case items, ok := <-r.queue:
+			if !ok {
+				flush()
+				return
+			}
+			r.queued.Dec()
+			for _, it := range items {
+				if len(cur) == 0 {
+					timer.Reset(rs.FlushTimeout)
+				}
+				cur = append(cur, it)
+				size += int64(it.ev.RawSize())
+				if len(cur) >= rs.MaxEvents || size >= rs.MaxBytes {
+					flush()
+				}
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
+}
+
+// write sends one batch until every event is acknowledged, rejected (and
+// dead-lettered) or the runner is stopped.
+func (r *sinkRunner) write(items []item) {
+	rs := r.spec.Runner
+	backoff := rs.RetryInitial
+	evs := make([]*event.Event, len(items))
+	for attempt := 0; ; attempt++ {
+		if r.stop.Err() != nil {
+			r.giveUp(items, fmt.Errorf("sink %q: stopped before delivery", r.key))
+			return
+		}
+		err := r.connect()
+		if err == nil {
+			evs = evs[:len(items)]
+			for i := range items {
+				evs[i] = items[i].ev
+			}
+			start := time.Now()
+			err = r.sink.WriteBatch(r.stop, evs)
+			r.latency.Observe(time.Since(start).Seconds())
+			if err == nil {
+				r.ack(items)
+				r.healthy()
+				return
+			}
+			var be *sinks.BatchError
+			if errors.As(err, &be) && len(be.Results) == len(items) {
+				retry := items[:0:0]
+				for i, res := range be.Results {
+					switch res.Outcome {
+					case sinks.OK:
+						r.ack(items[i : i+1])
+					case sinks.Reject:
+						r.reject(items[i], res.Reason)
+					default:
+						retry = append(retry, items[i])
+					}
+				}
+				if len(retry) == 0 {
+					r.healthy()
+					return
+				}
+				items = retry
+			}
+			if errors.Is(err, sinks.ErrNotConnected) {
+				r.disconnect()
+			}
+		}
+		r.retries.Inc()
+		r.conn.Set(0)
+		r.logRetry(err, len(items), backoff)
+		if !sleep(r.stop, jitter(backoff)) {
+			continue // loop top sees the stop and gives up
+		}
+		backoff = min(backoff*2, rs.RetryMax)
+	}
+}
+
+func (r *sinkRunner) connect() error {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	if r.connected {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(r.stop, 30*time.Second)
+	defer cancel()
+	if err := r.sink.Connect(ctx); err != nil {
+		return fmt.Errorf("sink %q: connect: %w", r.key, err)
+	}
+	r.connected = true
+	r.log.Info("sink connected")
+	return nil
+}
+
+func (r *sinkRunner) disconnect() {
+	r.connMu.Lock()
+	r.connected = false
+	r.connMu.Unlock()
+}
+
+func (r *sinkRunner) healthy() { r.conn.Set(1) }
+
+// logRetry logs a failed write: at once the first time, then at most every
+// 10 seconds, so an outage does not flood the log.
+func (r *sinkRunner) logRetry(err error, n int, backoff time.Duration) {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	if time.Since(r.lastLog) < 10*time.Second {
+		return
+	}
+	r.lastLog = time.Now()
+	r.log.Warn("sink write failed; retrying", "events", n, "backoff", backoff, "err", err)
+}
+
+func (r *sinkRunner) ack(items []item) {
+	r.sent.Add(float64(len(items)))
+	for _, it := range items {
+		it.t.release(1, nil)
+	}
+}
+
+// reject hands a refused event to the route's dead-letter sink with the
+// reason; without one, the event is logged and counted as lost.
+func (r *sinkRunner) reject(it item, reason string) {
+	r.rejected.Inc()
+	deadLetter(it, fmt.Sprintf("sink %s rejected the event: %s", r.key, reason), r.log, r.lost)
+}
+
+// giveUp answers items with an error: the source will not checkpoint them,
+// so they are read again after a restart.
+func (r *sinkRunner) giveUp(items []item, err error) {
+	for _, it := range items {
+		it.t.release(1, err)
+	}
+}
+
+// close stops accepting items and waits until everything queued is answered
+// or ctx ends, then closes the sink.
+func (r *sinkRunner) close(ctx context.Context) {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.queue)
+	}
+	r.mu.Unlock()
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.stopNow()
+		<-done
+	}
+	r.stopNow()
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.sink.Close(cctx); err != nil {
+		r.log.Warn("sink close", "err", err)
+	}
+}
+
+// deadLetter routes a failed event to its dead-letter sink, marked with the
+// reason and the route. The original part is answered once the dead letter
+// is queued (the dead-letter sink then owns it).
+func deadLetter(it item, reason string, log *slog.Logger, lost prometheus.Counter) {
+	if it.dl != nil {
+		dl := it.ev.Clone()
+		dl.Set("dead_letter_reason", event.String(reason))
+		dl.Set("dead_letter_route", event.String(it.route))
+		it.t.add(1)
+		if err := it.dl.enqueue(it.dl.stop, []item{{ev: dl, t: it.t, route: it.route}}); err == nil {
+			it.t.release(1, nil)
+			return
+		}
+		it.t.release(1, nil) // the dead-letter part that failed to queue
+	}
+	lost.Inc()
+	log.Error("event dead-lettered with no dead-letter sink; logged here", "route", it.route, "reason", reason,
+		"event", string(event.AppendJSON(nil, it.ev, true)))
+	it.t.release(1, nil)
+}
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// sleep waits d or until ctx ends; it reports whether it slept the full time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
