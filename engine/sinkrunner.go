@@ -110,7 +110,8 @@ func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
 }
 
 // batch cuts queued items into batches of at most MaxEvents and MaxBytes,
-// flushing a partial batch after FlushTimeout.
+// flushing a partial batch after FlushTimeout, or at once when the queue is
+// empty and a writer is idle.
 func (r *sinkRunner) batch(work chan<- []item) {
 	defer close(work)
 	rs := r.spec.Runner
@@ -141,6 +142,18 @@ func (r *sinkRunner) batch(work chan<- []item) {
 				size += int64(it.ev.RawSize())
 				if len(cur) >= rs.MaxEvents || size >= rs.MaxBytes {
 					flush()
+				}
+			}
+			// Nothing more queued and a writer idle: send now rather than
+			// wait for the timer. Under load writers are busy, so batches
+			// still fill up; when idle, latency stays low and a source with a
+			// small in-flight window is never stalled by the flush timer.
+			if len(cur) > 0 && len(r.queue) == 0 {
+				select {
+				case work <- cur:
+					cur, size = nil, 0
+					timer.Stop()
+				default:
 				}
 			}
 		case <-timer.C:

@@ -177,7 +177,11 @@ func compileExpr(e Expr, what string, opts []expr.Option) (*vm.Program, hcl.Diag
 	}
 	var fe *file.Error
 	if !errors.As(err, &fe) {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: err.Error() + ".", Subject: e.Range.Ptr()}}
+		detail := capital(err.Error()) + "."
+		if what == "filter" && strings.Contains(err.Error(), "expected bool") {
+			summary, detail = "Filter is not bool", "A filter must be a boolean expression; "+err.Error()+"."
+		}
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: e.Range.Ptr()}}
 	}
 	msg := fe.Message
 	if what == "filter" && strings.Contains(msg, "expected bool") {
@@ -229,4 +233,11 @@ func advance(p hcl.Pos, rs []rune) hcl.Pos {
 		}
 	}
 	return p
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

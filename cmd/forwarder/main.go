@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -69,7 +70,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) (cod
 	}
 	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
 	if err := kctx.Run(e); err != nil {
-		if ce, ok := err.(codeError); ok {
+		var ce codeError
+		if errors.As(err, &ce) {
 			if ce.msg != "" {
 				fmt.Fprintln(stderr, "forwarder:", ce.msg)
 			}
