@@ -19,6 +19,7 @@ const (
 	actEscape         // write '\\' then repl (e.g. LF → `\n`)
 	actReplace        // write repl instead
 	actFFFD           // write U+FFFD instead
+	actOctal          // write '#' and three octal digits (rsyslog's "#012")
 )
 
 const replacementChar = "\uFFFD"
@@ -61,6 +62,8 @@ func appendEsc(dst []byte, s string, t *escTable) []byte {
 				dst = append(dst, '\\', t.repl[b])
 			case actReplace:
 				dst = append(dst, t.repl[b])
+			case actOctal:
+				dst = append(dst, '#', '0'+b>>6, '0'+b>>3&7, '0'+b&7)
 			default:
 				dst = append(dst, replacementChar...)
 			}
@@ -115,10 +118,11 @@ var (
 	// sdValue escapes an RFC 5424 PARAM-VALUE (§6.3.3): '"', '\' and ']'.
 	// CR and LF stay raw: octet counting carries them.
 	sdValue = new(escTable).set(actPrefix, 0, '"', '\\', ']')
-	// sdValueNT adds `\r` and `\n` for non-transparent framing, where a raw
-	// LF would end the frame.
+	// sdValueNT is for non-transparent framing, where a raw LF would end the
+	// frame: CR and LF become "#015" and "#012", rsyslog's own notation (a
+	// backslash before other characters is refused by strict parsers).
 	sdValueNT = new(escTable).set(actPrefix, 0, '"', '\\', ']').
-			set(actEscape, 'n', '\n').set(actEscape, 'r', '\r')
+			set(actOctal, 0, '\n', '\r')
 	// cefHeader escapes a CEF header field: '|' and '\'; no line breaks.
 	cefHeader = new(escTable).set(actPrefix, 0, '|', '\\').
 			set(actReplace, ' ', '\n', '\r', '\t').set(actFFFD, 0, controls()...)

@@ -25,9 +25,9 @@ func peekConn(c *net.TCPConn) (int, error) {
 		rerr error
 		b    [1]byte
 	)
-	err = rc.Read(func(fd uintptr) bool {
+	// Control, not Read: Read would refuse after an expired read deadline.
+	err = rc.Control(func(fd uintptr) {
 		n, _, rerr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return true // never wait for readiness
 	})
 	switch {
 	case err != nil:
