@@ -103,8 +103,10 @@ func NewConfig() *Config {
 	}
 }
 
-// Validate checks every attribute without I/O. Errors are *sinks.AttrError
-// naming the attribute; none of them contains the token.
+// Validate checks every attribute without I/O. It reports every bad
+// attribute (errors.Join of *sinks.AttrError, each naming its attribute, so
+// the plan can skip those whose value comes from env()); none of the errors
+// contains the token.
 func (c *Config) Validate() error {
 	_, err := c.settings()
 	return err
@@ -126,28 +128,38 @@ func attrErr(attr string, format string, args ...any) error {
 }
 
 func (c *Config) settings() (*settings, error) {
-	var s settings
+	var (
+		s    settings
+		errs []error
+	)
+	fail := func(attr string, format string, args ...any) {
+		errs = append(errs, attrErr(attr, format, args...))
+	}
 	u, err := url.Parse(c.Endpoint)
 	switch {
 	case c.Endpoint == "":
-		return nil, attrErr("endpoint", "must be set, for example \"https://splunk.example.com:8088\"")
+		fail("endpoint", "must be set, for example \"https://splunk.example.com:8088\"")
 	case err != nil:
-		return nil, &sinks.AttrError{Attr: "endpoint", Err: errors.New("not a valid URL")}
+		fail("endpoint", "not a valid URL")
 	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, attrErr("endpoint", "scheme must be https or http, not %q", u.Scheme)
+		fail("endpoint", "scheme must be https or http, not %q", u.Scheme)
 	case u.Host == "":
-		return nil, attrErr("endpoint", "has no host; write it as \"https://splunk.example.com:8088\"")
+		fail("endpoint", "has no host; write it as \"https://splunk.example.com:8088\"")
 	case u.User != nil:
-		return nil, attrErr("endpoint", "must not hold credentials; HEC authenticates with token")
+		fail("endpoint", "must not hold credentials; HEC authenticates with token")
 	case u.RawQuery != "" || u.Fragment != "":
-		return nil, attrErr("endpoint", "must not have a query or fragment")
+		fail("endpoint", "must not have a query or fragment")
+	default:
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+		s.base = u
 	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	s.base = u
 
-	if strings.ContainsFunc(c.Token.Reveal(), func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return nil, attrErr("token", "must not contain spaces or control characters")
+	switch tok := c.Token.Reveal(); {
+	case tok == "":
+		fail("token", "must be set")
+	case strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		fail("token", "must not contain spaces or control characters")
 	}
 
 	switch c.EndpointType {
@@ -157,25 +169,25 @@ func (c *Config) settings() (*settings, error) {
 		s.raw = true
 		s.postPath = "/services/collector/raw"
 		if len(c.Fields) > 0 {
-			return nil, attrErr("fields", "indexed fields are not supported by the raw endpoint; use endpoint_type = \"event\"")
+			fail("fields", "indexed fields are not supported by the raw endpoint; use endpoint_type = \"event\"")
 		}
 	default:
-		return nil, attrErr("endpoint_type", "must be \"event\" or \"raw\", not %q", c.EndpointType)
+		fail("endpoint_type", "must be \"event\" or \"raw\", not %q", c.EndpointType)
 	}
 	if c.Path != "" {
 		if !strings.HasPrefix(c.Path, "/") || strings.ContainsAny(c.Path, "?#") {
-			return nil, attrErr("path", "must be an absolute path such as \"/services/collector/event/1.0\", without a query")
+			fail("path", "must be an absolute path such as \"/services/collector/event/1.0\", without a query")
 		}
 		s.postPath = c.Path
 	}
 
 	seen := make(map[string]bool, len(c.Fields))
 	for _, f := range c.Fields {
-		if f == "" {
-			return nil, attrErr("fields", "field names must not be empty")
-		}
-		if seen[f] {
-			return nil, attrErr("fields", "%q is listed twice", f)
+		switch {
+		case f == "":
+			fail("fields", "field names must not be empty")
+		case seen[f]:
+			fail("fields", "%q is listed twice", f)
 		}
 		seen[f] = true
 	}
@@ -183,39 +195,36 @@ func (c *Config) settings() (*settings, error) {
 	switch c.Compression {
 	case CompressionGzip, "":
 		if c.GzipLevel < 1 || c.GzipLevel > 9 {
-			return nil, attrErr("gzip_level", "must be 1 (fastest) to 9 (smallest), not %d", c.GzipLevel)
+			fail("gzip_level", "must be 1 (fastest) to 9 (smallest), not %d", c.GzipLevel)
 		}
 		s.gzipLevel = c.GzipLevel
 	case CompressionNone:
 	default:
-		return nil, attrErr("compression", "must be \"gzip\" or \"none\", not %q", c.Compression)
+		fail("compression", "must be \"gzip\" or \"none\", not %q", c.Compression)
 	}
 
 	if c.Channel != "" && !IsGUID(c.Channel) {
-		return nil, attrErr("channel", "must be a GUID such as \"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\"")
+		fail("channel", "must be a GUID such as \"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\"")
 	}
-	if s.timeout, err = positiveDuration("timeout", c.Timeout); err != nil {
-		return nil, err
-	}
-	if s.ackTimeout, err = positiveDuration("ack_timeout", c.AckTimeout); err != nil {
-		return nil, err
-	}
-	if s.ackPollInterval, err = positiveDuration("ack_poll_interval", c.AckPollInterval); err != nil {
-		return nil, err
-	}
-	if c.IndexerAck && s.ackPollInterval > s.ackTimeout {
-		return nil, attrErr("ack_poll_interval", "%s is longer than ack_timeout %s", s.ackPollInterval, s.ackTimeout)
+	var dErrs [3]error
+	s.timeout, dErrs[0] = positiveDuration("timeout", c.Timeout)
+	s.ackTimeout, dErrs[1] = positiveDuration("ack_timeout", c.AckTimeout)
+	s.ackPollInterval, dErrs[2] = positiveDuration("ack_poll_interval", c.AckPollInterval)
+	errs = append(errs, dErrs[0], dErrs[1], dErrs[2])
+	if c.IndexerAck && dErrs[1] == nil && dErrs[2] == nil && s.ackPollInterval > s.ackTimeout {
+		fail("ack_poll_interval", "%s is longer than ack_timeout %s", s.ackPollInterval, s.ackTimeout)
 	}
 	if c.MaxIdleConns < 1 {
-		return nil, attrErr("max_idle_conns", "must be at least 1, not %d", c.MaxIdleConns)
+		fail("max_idle_conns", "must be at least 1, not %d", c.MaxIdleConns)
 	}
 	if c.TLS != nil {
-		if u.Scheme != "https" {
-			return nil, attrErr("tls", "a tls block needs an https endpoint")
+		if s.base != nil && s.base.Scheme != "https" {
+			fail("tls", "a tls block needs an https endpoint")
 		}
-		if err := c.TLS.Validate(); err != nil {
-			return nil, err
-		}
+		errs = append(errs, c.TLS.Validate())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

@@ -102,9 +102,6 @@ func New(c *Config, set sinks.Settings) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if c.Token == "" {
-		return nil, fmt.Errorf("%s: %w", name, &sinks.AttrError{Attr: "token", Err: errors.New("is empty")})
-	}
 	log := set.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -280,8 +277,12 @@ func (s *Sink) WriteBatch(ctx context.Context, events []*event.Event) error {
 		return fmt.Errorf("%s: %w", s.name, sinks.ErrNotConnected)
 	}
 	bb := getBuffer()
-	defer putBuffer(bb)
 	w := batchWrite{s: s, client: client, acks: acks, n: len(events)}
+	defer func() {
+		if !w.abandoned {
+			putBuffer(bb)
+		}
+	}()
 	w.offs = append(bb.offs[:0], 0)
 	body := bb.b
 	for _, e := range events {
@@ -324,6 +325,9 @@ type batchWrite struct {
 	next    int
 	pending []pendingAck
 	err     error // first error to report with the results
+	// abandoned says a request body may still be read by the transport,
+	// so the buffers must not go back to the pool.
+	abandoned bool
 }
 
 type pendingAck struct {
@@ -458,10 +462,13 @@ func (w *batchWrite) post(ctx context.Context, lo, hi int) (*reply, error) {
 		w.z = appendGzip(w.z[:0], body, lvl)
 		body = w.z
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.s.postURL, bytes.NewReader(body))
+	rb := &requestBody{Reader: bytes.NewReader(body), closed: make(chan struct{})}
+	defer w.awaitClose(rb)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.s.postURL, rb)
 	if err != nil {
 		return nil, fmt.Errorf("post: %w", err)
 	}
+	req.ContentLength = int64(len(body))
 	req.Header = w.s.header.Clone()
 	resp, err := w.client.Do(req)
 	if err != nil {
@@ -472,6 +479,41 @@ func (w *batchWrite) post(ctx context.Context, lo, hi int) (*reply, error) {
 		return nil, fmt.Errorf("post: %w", err)
 	}
 	return rep, nil
+}
+
+// requestBody is a request body that tells when the transport is done with
+// it. The transport may still be writing a body after the reply came (HEC
+// answers 413 before reading it all), so its buffer is reused only after
+// Close.
+type requestBody struct {
+	*bytes.Reader
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (b *requestBody) Close() error {
+	b.once.Do(func() { close(b.closed) })
+	return nil
+}
+
+// awaitClose waits until the transport has closed rb. If it has not within
+// the request timeout, the batch's buffers are abandoned to it rather than
+// reused.
+func (w *batchWrite) awaitClose(rb *requestBody) {
+	select {
+	case <-rb.closed:
+		return
+	default:
+	}
+	t := time.NewTimer(w.s.set.timeout)
+	defer t.Stop()
+	select {
+	case <-rb.closed:
+	case <-t.C:
+		w.s.log.Warn("HTTP transport still holds a request body; dropping the buffer")
+		w.abandoned = true
+		w.z = nil
+	}
 }
 
 // Reply bodies are small JSON objects; more than this is not HEC talking.

@@ -149,7 +149,8 @@ type Fault struct {
 	// Status answers with this HTTP status and a non-HEC body (429, 502),
 	// when Code is 0.
 	Status int
-	// Delay stalls before the request is handled.
+	// Delay stalls before the request is handled. A request whose client
+	// gives up during the stall is not indexed (see AfterIndex for that).
 	Delay time.Duration
 	// Reset closes the connection without a reply.
 	Reset bool
@@ -497,6 +498,9 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request, raw bool) {
 	f, faulty, busy, maxLen := s.nextFault()
 	if faulty && f.Delay > 0 {
 		s.sleep(r, f.Delay)
+		if r.Context().Err() != nil {
+			return // the client gave up during the stall: nothing is indexed
+		}
 	}
 	if faulty && !f.AfterIndex && applyFault(w, f) {
 		return
