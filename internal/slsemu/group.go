@@ -37,7 +37,11 @@ type group struct {
 	holders    map[int]map[string]bool
 	history    []AssignmentEvent
 	violations []Violation
+	departed   []ConsumerInfo // expired consumers, most recent last
 }
+
+// maxDeparted bounds the departed-consumer log.
+const maxDeparted = 256
 
 type consumerState struct {
 	name  string
@@ -103,6 +107,13 @@ func (g *group) expire(now time.Time) {
 	}
 	sort.Strings(dead)
 	for _, name := range dead {
+		c := g.consumers[name]
+		ci := c.info(nil)
+		ci.ExpiredAt = now
+		g.departed = append(g.departed, ci)
+		if len(g.departed) > maxDeparted {
+			g.departed = slices.Delete(g.departed, 0, len(g.departed)-maxDeparted)
+		}
 		delete(g.consumers, name)
 		g.releaseAll(now, name)
 	}

@@ -15,6 +15,8 @@ type GroupInfo struct {
 	Consumers   []ConsumerInfo    `json:"consumers"`
 	Shards      []ShardAssignment `json:"shards"`
 	Checkpoints []CheckpointInfo  `json:"checkpoints"`
+	// Departed lists consumers removed after the group timeout.
+	Departed []ConsumerInfo `json:"departed,omitempty"`
 }
 
 // ConsumerInfo is one live consumer.
@@ -24,6 +26,11 @@ type ConsumerInfo struct {
 	LastHeartbeat time.Time   `json:"lastHeartbeat"`
 	Heartbeats    []time.Time `json:"heartbeats"` // most recent last, bounded
 	Held          []int       `json:"held"`       // shards granted (already_alloc)
+	ExpiredAt     time.Time   `json:"expiredAt,omitzero"`
+}
+
+func (c *consumerState) info(held []int) ConsumerInfo {
+	return ConsumerInfo{Name: c.name, FirstSeen: c.first, LastHeartbeat: c.last, Heartbeats: slices.Clone(c.beats), Held: held}
 }
 
 // ShardAssignment is one shard's consumer-group state.
@@ -83,11 +90,9 @@ func (g *group) info() GroupInfo {
 		}
 	}
 	for _, c := range g.consumers {
-		gi.Consumers = append(gi.Consumers, ConsumerInfo{
-			Name: c.name, FirstSeen: c.first, LastHeartbeat: c.last,
-			Heartbeats: slices.Clone(c.beats), Held: held[c.name],
-		})
+		gi.Consumers = append(gi.Consumers, c.info(held[c.name]))
 	}
+	gi.Departed = slices.Clone(g.departed)
 	sort.Slice(gi.Consumers, func(i, j int) bool { return gi.Consumers[i].Name < gi.Consumers[j].Name })
 	return gi
 }
@@ -162,5 +167,5 @@ func (s *Server) ExpireAll(projectName, logstoreName string) (int, error) {
 	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	return ls.expireBefore(1<<62), nil
+	return ls.expireBefore(1 << 62), nil
 }
