@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -256,4 +257,109 @@ route "r" {
 	if rule == 0 || sink == 0 {
 		t.Errorf("dead-letter reasons: %d from the rule, %d from the sink; want both", rule, sink)
 	}
+}
+
+// TestApplyReusesUnchangedSinks: a rule-only change keeps the running sink
+// (no new connect); a changed sink gets a new instance and connection; a
+// removed sink is retired.
+func TestApplyReusesUnchangedSinks(t *testing.T) {
+	conf := func(rule, sinkName string) string {
+		return `
+source "demo" "d" {
+  rate = 2000
+}
+rule "r" {
+  set = { mark = "'` + rule + `'" }
+}
+sink "mem" "a" { name = "` + sinkName + `" }
+route "x" {
+  from  = [source.demo.d]
+  rules = [rule.r]
+  to    = [sink.mem.a]
+}
+`
+	}
+	rt := engine.New(engine.Settings{})
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rt.Shutdown(ctx)
+	}()
+	waitWrites := func(s *memSink) {
+		t.Helper()
+		n := s.writes.Load()
+		for deadline := time.Now().Add(5 * time.Second); s.writes.Load() == n; {
+			if time.Now().After(deadline) {
+				t.Fatal("no write within 5s")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	st, err := rt.Apply(compile(t, conf("v1", "reuse-1")))
+	if err != nil || st.SinksNew != 1 || st.SourcesStarted != 1 {
+		t.Fatalf("first apply: %+v %v", st, err)
+	}
+	s1 := mem("reuse-1")
+	waitWrites(s1)
+	st, err = rt.Apply(compile(t, conf("v2", "reuse-1")))
+	if err != nil || st.SinksReused != 1 || st.SinksNew != 0 || st.SourcesKept != 1 || st.SourcesStarted != 0 {
+		t.Fatalf("rule-only change: %+v %v", st, err)
+	}
+	waitWrites(s1)
+	if c := s1.connects.Load(); c != 1 {
+		t.Errorf("unchanged sink connected %d times, want 1", c)
+	}
+	st, err = rt.Apply(compile(t, conf("v2", "reuse-2")))
+	if err != nil || st.SinksNew != 1 || st.SinksRetired != 1 || st.SourcesKept != 1 {
+		t.Fatalf("sink change: %+v %v", st, err)
+	}
+	s2 := mem("reuse-2")
+	waitWrites(s2)
+	if c := s2.connects.Load(); c != 1 {
+		t.Errorf("changed sink connected %d times, want 1", c)
+	}
+}
+
+func TestAdminEndpoints(t *testing.T) {
+	rt := engine.New(engine.Settings{})
+	reloads := 0
+	h := engine.AdminHandler(rt, func() error { reloads++; return nil })
+	get := func(method, path string) (int, string) {
+		req := httptest.NewRequest(method, path, nil)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code, w.Body.String()
+	}
+	if code, _ := get("GET", "/health"); code != 503 {
+		t.Errorf("health before a plan: %d, want 503", code)
+	}
+	p := compile(t, `
+source "demo" "d" {
+  count = 10
+}
+sink "mem" "a" { name = "admin" }
+route "x" {
+  from = [source.demo.d]
+  to   = [sink.mem.a]
+}
+`)
+	if _, err := rt.Apply(p); err != nil {
+		t.Fatal(err)
+	}
+	<-rt.SourcesDone()
+	if code, body := get("GET", "/health"); code != 200 || !strings.Contains(body, p.Version()) {
+		t.Errorf("health: %d %s", code, body)
+	}
+	if code, _ := get("POST", "/-/reload"); code != 200 || reloads != 1 {
+		t.Errorf("reload: %d, %d calls", code, reloads)
+	}
+	code, body := get("GET", "/metrics")
+	for _, want := range []string{"forwarder_config_plan_info{version=\"" + p.Version() + "\"} 1", "forwarder_source_events_total{source=\"demo.d\"} 10", "forwarder_sink_events_total{outcome=\"sent\",sink=\"mem.a\"} 10", "forwarder_config_last_reload_successful"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rt.Shutdown(ctx)
 }

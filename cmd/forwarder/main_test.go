@@ -133,7 +133,7 @@ func TestExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := write(t, "quick.hcl", strings.Replace(string(src), `path = "-"`, `path = "`+out+`"`, 1))
-	if code, _, e := runCLI(t, "run", cfg); code != 0 {
+	if code, _, e := runCLI(t, "run", "--admin=127.0.0.1:0", "--no-watch", cfg); code != 0 {
 		t.Fatalf("run: exit %d\n%s", code, e)
 	}
 	b, err := os.ReadFile(out)

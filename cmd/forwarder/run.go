@@ -2,23 +2,39 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/forwarder/forwarder/engine"
+	"github.com/forwarder/forwarder/engine/builtin"
 	"github.com/forwarder/forwarder/engine/config"
+	"github.com/forwarder/forwarder/engine/reload"
 )
+
+func ignoreUnchanged(err error) error {
+	if errors.Is(err, reload.ErrUnchanged) {
+		return nil
+	}
+	return err
+}
 
 type runCmd struct {
 	Paths           []string      `arg:"" name:"config" help:"Configuration files or directories." type:"path"`
 	ShutdownTimeout time.Duration `default:"30s" help:"How long to wait on SIGINT/SIGTERM for sinks to deliver what they hold."`
 	LogLevel        string        `default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
 	LogFormat       string        `default:"text" enum:"text,json" help:"Log format: text or json."`
+	Admin           string        `default:"127.0.0.1:9598" help:"Address of the admin HTTP server (/metrics, /health, POST /-/reload); empty turns it off."`
+	Watch           bool          `default:"true" negatable:"" help:"Reload when the configuration files change (also on SIGHUP)."`
+	Debounce        time.Duration `default:"200ms" help:"Wait this long after the last file change before reloading."`
 }
 
 func newLogger(e *env, level, format string) *slog.Logger {
@@ -45,12 +61,58 @@ func (c *runCmd) Run(e *env) error {
 
 	ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	rl := &reload.Reloader{Paths: c.Paths, Reg: builtin.Registries(), Runtime: rt, Log: log.With("component", "reload")}
+	rl.Prime(p.Config())
+	rt.Metrics().ReloadOK.Set(1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	bg, cancelBG := context.WithCancel(ctx)
+	defer cancelBG()
+	if c.Watch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := rl.Watch(bg, c.Debounce); err != nil {
+				log.Error("config watcher stopped; reload with SIGHUP or POST /-/reload", "err", err)
+			}
+		}()
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-hup:
+				_ = rl.Reload("SIGHUP")
+			}
+		}
+	}()
+	if c.Admin != "" {
+		ln, err := net.Listen("tcp", c.Admin)
+		if err != nil {
+			return fmt.Errorf("admin server: %w", err)
+		}
+		srv := &http.Server{Handler: engine.AdminHandler(rt, func() error { return ignoreUnchanged(rl.Reload("POST /-/reload")) }), ReadHeaderTimeout: 5 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = srv.Serve(ln)
+		}()
+		defer srv.Close()
+		log.Info("admin server listening", "addr", ln.Addr().String())
+	}
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down", "deadline", c.ShutdownTimeout)
 	case <-rt.SourcesDone():
 		log.Info("all sources finished; shutting down")
 	}
+	cancelBG()
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
 	rt.Shutdown(sctx)
