@@ -7,6 +7,8 @@ import (
 	"github.com/forwarder/forwarder/engine/plan"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sinks/file"
+	"github.com/forwarder/forwarder/sinks/splunkhec"
+	"github.com/forwarder/forwarder/sinks/syslog"
 	"github.com/forwarder/forwarder/sources"
 	"github.com/forwarder/forwarder/sources/demo"
 )
@@ -15,6 +17,8 @@ import (
 func Registries() plan.Registries {
 	sinkReg, err := sinks.NewRegistry(
 		file.Factory(),
+		splunkhec.Factory(),
+		syslog.Factory(),
 	)
 	if err != nil {
 		panic(err) // a duplicate type here is a programming error
