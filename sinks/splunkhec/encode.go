@@ -59,7 +59,22 @@ func newEncoder(c *Config, raw bool) *encoder {
 // appendEvent appends one event and a newline to dst.
 func (enc *encoder) appendEvent(dst []byte, e *event.Event) []byte {
 	if enc.raw {
-		return append(event.AppendJSON(dst, e, false), '\n')
+		// A KindJSON field is written verbatim and may hold line breaks;
+		// in valid JSON they can only be whitespace between tokens, so
+		// spaces keep the event on one line without changing its value.
+		n := len(dst)
+		dst = event.AppendJSON(dst, e, false)
+		for _, c := range [...]byte{'\n', '\r'} {
+			for i := n; ; {
+				j := bytes.IndexByte(dst[i:], c)
+				if j < 0 {
+					break
+				}
+				dst[i+j] = ' '
+				i += j + 1
+			}
+		}
+		return append(dst, '\n')
 	}
 	dst = append(dst, '{')
 	if !e.Time.IsZero() && e.Time.Unix() >= 0 {
