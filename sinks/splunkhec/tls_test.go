@@ -18,11 +18,11 @@ func TestTLS(t *testing.T) {
 	mtls := hectest.New(t, hectest.Config{TLS: certs.ServerConfig(true)})
 
 	for _, tc := range []struct {
-		name    string
-		srv     *hectest.Server
+		name     string
+		srv      *hectest.Server
 		endpoint func(*hectest.Server) string
-		tls     *sinks.TLS
-		wantErr string // "" means events are indexed
+		tls      *sinks.TLS
+		wantErr  string // "" means events are indexed
 	}{
 		{name: "trusted CA", srv: srv, tls: &sinks.TLS{CAFile: certs.CAFile}},
 		{name: "system roots do not know the CA", srv: srv, tls: nil, wantErr: "certificate"},
