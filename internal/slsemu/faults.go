@@ -93,7 +93,7 @@ func (s *Server) ClearFaults() {
 }
 
 // FaultHits returns how many requests the fault with the given id affected
-// (0 once it was removed).
+// (0 once it was removed; exhausted faults keep their count).
 func (s *Server) FaultHits(id int) int {
 	fs := &s.faults
 	fs.mu.Lock()
@@ -113,41 +113,36 @@ type faultAction struct {
 	drop    bool
 }
 
-// match evaluates the installed faults for a request.
+// match evaluates the installed faults for a request. Exhausted faults stay
+// installed (for FaultHits) but no longer apply.
 func (fs *faultSet) match(rt route, consumer string) faultAction {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	var act faultAction
-	kept := fs.list[:0]
 	for _, st := range fs.list {
 		f := st.f
-		applies := (f.API == "" || f.API == rt.api) &&
-			(f.Project == "" || f.Project == rt.project) &&
-			(f.Logstore == "" || f.Logstore == rt.logstore) &&
-			(f.Consumer == "" || f.Consumer == consumer) &&
-			(act.err == nil && !act.drop) &&
-			(f.Rate <= 0 || f.Rate >= 1 || fs.rng.Float64() < f.Rate)
-		if applies {
-			st.hits++
-			act.latency += f.Latency
-			switch {
-			case f.Drop:
-				act.drop = true
-			case f.Status != 0 || f.Code != "":
-				act.err = f.asError()
-			}
-			if st.left > 0 {
-				st.left--
-			}
+		if st.left == 0 || act.err != nil || act.drop ||
+			(f.API != "" && f.API != rt.api) ||
+			(f.Project != "" && f.Project != rt.project) ||
+			(f.Logstore != "" && f.Logstore != rt.logstore) ||
+			(f.Consumer != "" && f.Consumer != consumer) {
+			continue
 		}
-		if st.left != 0 {
-			kept = append(kept, st)
+		if f.Rate > 0 && f.Rate < 1 && fs.rng.Float64() >= f.Rate {
+			continue
+		}
+		st.hits++
+		if st.left > 0 {
+			st.left--
+		}
+		act.latency += f.Latency
+		switch {
+		case f.Drop:
+			act.drop = true
+		case f.Status != 0 || f.Code != "":
+			act.err = f.asError()
 		}
 	}
-	for i := len(kept); i < len(fs.list); i++ {
-		fs.list[i] = nil
-	}
-	fs.list = kept
 	return act
 }
 

@@ -89,6 +89,7 @@ func makeGroup(gid, n int) *sls.LogGroup {
 			"userIdentity", fmt.Sprintf(`{"type":"ram-user","principalId":"%d","userName":"user-%d"}`, 20000+i%97, i%13),
 			"sourceIpAddress", fmt.Sprintf("10.%d.%d.%d", gid%256, i%256, (gid*i)%256),
 			"note", fmt.Sprintf("entry %d of group %d with some padding text to look like an audit event", i, gid),
+			"requestId", fmt.Sprintf("%016X-%08x", mix(uint64(gid)<<20|uint64(i)), uint32(mix(uint64(i)<<40|uint64(gid)))),
 		)
 	}
 	return &sls.LogGroup{
@@ -100,6 +101,14 @@ func makeGroup(gid, n int) *sls.LogGroup {
 			{Key: strPtr("gid"), Value: strPtr(fmt.Sprint(gid))},
 		},
 	}
+}
+
+// mix is splitmix64: deterministic, incompressible-looking ids.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // tamperTransport lets a test alter requests after the SDK signed them.
@@ -131,3 +140,13 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func itoa(n int64) string { return fmt.Sprint(n) }
+
+func atoi(s string) (int, error) {
+	var n int
+	_, err := fmt.Sscan(s, &n)
+	return n, err
+}
+
+func timeUnix(s int64) time.Time { return time.Unix(s, 0) }
