@@ -348,6 +348,29 @@ func (f *formatter) append3164(dst []byte, e *event.Event, m *metaOverrides, sc 
 	if dst = f.appendBody(dst, e, sc); len(dst) == mark {
 		dst = append(dst, '-') // a strict parser wants a non-empty MSG
 	}
+	if f.enc == encJSON {
+		// RFC 3164's MSG is printable; JSON leaves DEL raw inside strings,
+		// where \u007f means the same.
+		dst = escapeDEL(dst, mark, sc)
+	}
+	return dst
+}
+
+// escapeDEL rewrites raw DEL bytes in dst[from:] as the JSON escape \u007f.
+func escapeDEL(dst []byte, from int, sc *scratch) []byte {
+	i := bytes.IndexByte(dst[from:], 0x7f)
+	if i < 0 {
+		return dst
+	}
+	sc.b = append(sc.b[:0], dst[from+i:]...)
+	dst = dst[:from+i]
+	for _, c := range sc.b {
+		if c == 0x7f {
+			dst = append(dst, `\u007f`...)
+		} else {
+			dst = append(dst, c)
+		}
+	}
 	return dst
 }
 

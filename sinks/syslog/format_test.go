@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bytes"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +62,9 @@ func parse(t testing.TB, f *formatter, msg []byte) gosyslog.Message {
 		p = rfc5424.NewParser()
 	}
 	m, err := p.Parse(msg)
+	if err == nil && (m == nil || !m.Valid()) {
+		err = errors.New("no valid message")
+	}
 	if err != nil {
 		t.Fatalf("strict parser refuses %q: %v", msg, err)
 	}
