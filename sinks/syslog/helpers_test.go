@@ -137,10 +137,12 @@ func wantSD(e *event.Event, nt bool) map[string]string {
 	return m
 }
 
+func testSettings() sinks.Settings { return sinks.Settings{Name: "syslog.test"} }
+
 // newSink builds a sink or fails the test.
 func newSink(t testing.TB, c *Config) *Sink {
 	t.Helper()
-	s, err := New(c, sinks.Settings{Name: "syslog.test"})
+	s, err := New(c, testSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
