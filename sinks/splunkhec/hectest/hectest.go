@@ -154,9 +154,9 @@ type Fault struct {
 	Delay time.Duration
 	// Reset closes the connection without a reply.
 	Reset bool
-	// AfterIndex handles the request normally (indexing its events) and
-	// then applies Code, Status or Reset: the reply is lost, as when a load
-	// balancer times out on a slow indexer.
+	// AfterIndex handles the request normally (indexing its events, even
+	// while busy) and then applies Code, Status or Reset: the reply is
+	// lost, as when a load balancer times out on a slow indexer.
 	AfterIndex bool
 }
 
@@ -523,7 +523,7 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request, raw bool) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"text": "Content-Length of request too large (maximum is " + strconv.FormatInt(maxLen, 10) + ")"})
 		return
 	}
-	if busy {
+	if busy && !(faulty && f.AfterIndex) {
 		writeCode(w, 9)
 		return
 	}
