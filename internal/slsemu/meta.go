@@ -255,3 +255,16 @@ func (s *Server) handleListShards(w http.ResponseWriter, rt route) *Error {
 	writeJSON(w, infos)
 	return nil
 }
+
+// EnsureLogstore creates a logstore (and its project) unless it exists,
+// e.g. restored from DataDir; an existing logstore is left unchanged.
+func (s *Server) EnsureLogstore(projectName, name string, cfg LogstoreConfig) error {
+	if _, e := s.lookup(projectName, name); e == nil {
+		return nil
+	}
+	err := s.CreateLogstore(projectName, name, cfg)
+	if e, ok := err.(*Error); ok && e.Code == CodeLogStoreAlreadyExist {
+		return nil
+	}
+	return err
+}

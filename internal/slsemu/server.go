@@ -260,3 +260,13 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 func (s *Server) nextRequestID() string {
 	return "EMU" + strconv.FormatUint(s.reqID.Add(1), 16)
 }
+
+// Run starts the server, blocks until ctx is done, then closes it. It is
+// the entry point for `forwarder emulator`.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return s.Close()
+}
