@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,19 +77,74 @@ func connect(t testing.TB, c *Config, logs *syncBuffer) *Sink {
 	return s
 }
 
-// auditJSON is the `event` field of a synthetic ActionTrail log; seq makes
-// it unique.
+// Pools the synthetic audit events draw from.
+var (
+	eventNames = []struct{ name, service, source string }{
+		{"CreateAccessKey", "Ram", "ram.aliyuncs.com"}, {"DeleteUser", "Ram", "ram.aliyuncs.com"},
+		{"AttachPolicyToUser", "Ram", "ram.aliyuncs.com"}, {"ConsoleSignin", "AasSub", "signin.aliyun.com"},
+		{"RunInstances", "Ecs", "ecs.aliyuncs.com"}, {"DeleteInstance", "Ecs", "ecs.aliyuncs.com"},
+		{"AuthorizeSecurityGroup", "Ecs", "ecs.aliyuncs.com"}, {"PutBucketAcl", "Oss", "oss.aliyuncs.com"},
+		{"DeleteBucket", "Oss", "oss.aliyuncs.com"}, {"CreateVpc", "Vpc", "vpc.aliyuncs.com"},
+		{"ModifyDBInstanceSpec", "Rds", "rds.aliyuncs.com"}, {"GetSecretValue", "Kms", "kms.aliyuncs.com"},
+	}
+	regions    = []string{"cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1", "eu-central-1", "us-west-1"}
+	users      = []string{"ci-deployer", "alice", "bob.chen", "ops-automation", "terraform", "security-audit", "li.wei", "backup-svc"}
+	userAgents = []string{
+		"AlibabaCloud (linux; amd64) Go/1.26 Core/0.1.0 TeaDSL/1",
+		"aliyun-cli/3.0.200 (darwin; arm64)",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+		"Terraform/1.9.8 terraform-provider-alicloud/1.240.0",
+		"aliyun-sdk-java/2.0.0 (Linux; amd64) Java/17.0.12",
+	}
+)
+
+const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+func randString(r *rand.Rand, chars string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = chars[r.IntN(len(chars))]
+	}
+	return string(b)
+}
+
+func randUUID(r *rand.Rand, upper bool) string {
+	const lower, up = "0123456789abcdef", "0123456789ABCDEF"
+	h := lower
+	if upper {
+		h = up
+	}
+	return randString(r, h, 8) + "-" + randString(r, h, 4) + "-4" + randString(r, h, 3) + "-" + randString(r, h, 4) + "-" + randString(r, h, 12)
+}
+
+// auditJSON is the `event` field of a synthetic ActionTrail log (about
+// 1 KB). Its values vary as real ones do (ids, addresses, users, APIs), drawn
+// from a generator seeded by seq, so tests stay deterministic and gzip sees
+// realistic entropy.
 func auditJSON(seq int) string {
-	return fmt.Sprintf(`{"eventId":"5f0c2d1e-9b7a-4c4e-8f31-%012d","eventVersion":"1","eventName":"CreateAccessKey",`+
-		`"eventSource":"ram.aliyuncs.com","eventType":"ApiCall","eventCategory":"Management","eventRW":"Write",`+
-		`"eventTime":"2026-11-24T08:15:02Z","acsRegion":"cn-hangzhou","requestId":"7C2E5A3B-11F0-4D2A-9E0B-6A1C3F5D7E92",`+
-		`"apiVersion":"2015-05-01","serviceName":"Ram","sourceIpAddress":"203.0.113.45",`+
-		`"userAgent":"AlibabaCloud (linux; amd64) Go/1.26 Core/0.1.0","recipientAccountId":"1234567890123456",`+
-		`"userIdentity":{"type":"ram-user","principalId":"276543210987654321","accountId":"1234567890123456",`+
-		`"userName":"ci-deployer","accessKeyId":"LTAI5tExampleKeyId01"},`+
-		`"requestParameters":{"UserName":"ci-deployer","RegionId":"cn-hangzhou","AcsHost":"ram.aliyuncs.com"},`+
-		`"responseElements":{"AccessKey":{"AccessKeyId":"LTAI5tNewKeyExample02","Status":"Active","CreateDate":"2026-11-24T08:15:02Z"}},`+
-		`"additionalEventData":{"isMFAChecked":"false","loginAccount":"ci-deployer@1234567890123456.onaliyun.com"}}`, seq)
+	r := rand.New(rand.NewPCG(uint64(seq), 0x5eed))
+	ev := eventNames[r.IntN(len(eventNames))]
+	region := regions[r.IntN(len(regions))]
+	user := users[r.IntN(len(users))]
+	account := fmt.Sprintf("1%015d", r.Int64N(1e15))
+	ip := fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+	ts := time.Unix(1795939202+int64(seq), 0).UTC().Format(time.RFC3339)
+	rw := "Write"
+	if strings.HasPrefix(ev.name, "Get") {
+		rw = "Read"
+	}
+	return fmt.Sprintf(`{"eventId":%q,"eventVersion":"1","eventName":%q,"eventSource":%q,"eventType":"ApiCall",`+
+		`"eventCategory":"Management","eventRW":%q,"eventTime":%q,"acsRegion":%q,"requestId":%q,"apiVersion":"2014-05-26",`+
+		`"serviceName":%q,"sourceIpAddress":%q,"userAgent":%q,"recipientAccountId":%q,`+
+		`"userIdentity":{"type":"ram-user","principalId":"%018d","accountId":%q,"userName":%q,"accessKeyId":"LTAI5t%s"},`+
+		`"requestParameters":{"RegionId":%q,"InstanceId":"i-%s","ClientToken":%q,"AcsHost":"%s.%s.aliyuncs.com"},`+
+		`"responseElements":{"RequestId":%q,"Status":"Success"},`+
+		`"additionalEventData":{"isMFAChecked":%q,"loginAccount":"%s@%s.onaliyun.com"},"seq":%d}`,
+		randUUID(r, false), ev.name, ev.source, rw, ts, region, randUUID(r, true),
+		ev.service, ip, userAgents[r.IntN(len(userAgents))], account,
+		r.Int64N(1e18), account, user, randString(r, alnum, 16),
+		region, randString(r, "0123456789abcdefghijklmnopqrstuvwxyz", 20), randUUID(r, false), strings.ToLower(ev.service), region,
+		randUUID(r, true), []string{"true", "false"}[r.IntN(2)], user, account, seq)
 }
 
 // auditEvent is a realistic ~1 KB ActionTrail event as rules leave it: the
@@ -101,7 +158,7 @@ func auditEvent(seq int) *event.Event {
 		Fields: []event.Field{
 			{Key: "event", Value: event.RawJSON(auditJSON(seq))},
 			{Key: "owner_id", Value: event.String("1234567890123456")},
-			{Key: "action", Value: event.String("CreateAccessKey")},
+			{Key: "action", Value: event.String("ApiCall")},
 			{Key: "user", Value: event.String("ci-deployer")},
 			{Key: "seq", Value: event.String(strconv.Itoa(seq))},
 		},

@@ -513,12 +513,22 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request, raw bool) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxLen+1))
-	s.bodyBytes.Add(int64(len(body)))
+	var (
+		body []byte
+		size int64
+		err  error
+	)
+	if s.cfg.Discard {
+		size, err = io.Copy(io.Discard, io.LimitReader(r.Body, maxLen+1))
+	} else {
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxLen+1))
+		size = int64(len(body))
+	}
+	s.bodyBytes.Add(size)
 	if err != nil {
 		return // the client went away
 	}
-	if int64(len(body)) > maxLen {
+	if size > maxLen {
 		w.Header().Set("Connection", "close")
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"text": "Content-Length of request too large (maximum is " + strconv.FormatInt(maxLen, 10) + ")"})
 		return
@@ -560,7 +570,7 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request, raw bool) {
 	default:
 		events, bad, code = parseEvents(body, tok, ch)
 	}
-	if len(events) == 0 && bad < 0 && len(bytes.TrimSpace(body)) == 0 {
+	if len(events) == 0 && bad < 0 && size == 0 {
 		bad, code = 0, 5
 	}
 
