@@ -123,7 +123,7 @@ func (s *Server) handleCreateProject(w http.ResponseWriter, rt route, body []byt
 		return errorf(http.StatusBadRequest, CodeParameterInvalid, "projectName %s does not match host project %s", req.ProjectName, rt.project)
 	}
 	if err := s.CreateProject(rt.project, req.Description); err != nil {
-		return err.(*Error)
+		return asError(err)
 	}
 	writeEmpty(w)
 	return nil
@@ -180,7 +180,7 @@ func (s *Server) handleCreateLogStore(w http.ResponseWriter, rt route, body []by
 		req.TTL = 0
 	}
 	if err := s.CreateLogstore(rt.project, req.Name, LogstoreConfig{Shards: req.ShardCount, TTLDays: req.TTL}); err != nil {
-		return err.(*Error)
+		return asError(err)
 	}
 	writeEmpty(w)
 	return nil
@@ -250,7 +250,7 @@ func (s *Server) handleDeleteLogStore(w http.ResponseWriter, rt route) *Error {
 func (s *Server) handleListShards(w http.ResponseWriter, rt route) *Error {
 	infos, err := s.Shards(rt.project, rt.logstore)
 	if err != nil {
-		return err.(*Error)
+		return asError(err)
 	}
 	writeJSON(w, infos)
 	return nil

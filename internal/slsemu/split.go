@@ -129,7 +129,7 @@ func (s *Server) handleSplitShard(w http.ResponseWriter, r *http.Request, rt rou
 	}
 	out, err := s.SplitShard(rt.project, rt.logstore, rt.shard, key, n)
 	if err != nil {
-		return err.(*Error)
+		return asError(err)
 	}
 	writeJSON(w, out)
 	return nil
@@ -138,7 +138,7 @@ func (s *Server) handleSplitShard(w http.ResponseWriter, r *http.Request, rt rou
 func (s *Server) handleMergeShards(w http.ResponseWriter, rt route) *Error {
 	out, err := s.MergeShards(rt.project, rt.logstore, rt.shard)
 	if err != nil {
-		return err.(*Error)
+		return asError(err)
 	}
 	writeJSON(w, out)
 	return nil
