@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/forwarder/forwarder/sinks"
 )
 
 // maxAckQuery bounds the ids asked in one ack query; the rest wait for the
@@ -151,7 +153,7 @@ func (a *acker) poll() {
 func (a *acker) query(ids []uint64) ([]uint64, error) {
 	client, _ := a.s.conn()
 	if client == nil {
-		return nil, fmt.Errorf("not connected")
+		return nil, sinks.ErrNotConnected
 	}
 	body := append(make([]byte, 0, 16+8*len(ids)), `{"acks":[`...)
 	for i, id := range ids {

@@ -97,7 +97,7 @@ func TestIndexerAckTimeout(t *testing.T) {
 		}
 	}
 	// The waiter gave up: the poller no longer asks about it.
-	time.Sleep(60 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	polls := srv.AckPolls()
 	time.Sleep(100 * time.Millisecond)
 	if n := srv.AckPolls() - polls; n != 0 {

@@ -186,13 +186,15 @@ func (s *Sink) Connect(ctx context.Context) error {
 		}
 	}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsCfg,
-		TLSHandshakeTimeout:   10 * time.Second,
-		MaxIdleConns:          s.cfg.MaxIdleConns,
-		MaxIdleConnsPerHost:   s.cfg.MaxIdleConns,
-		IdleConnTimeout:       90 * time.Second,
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsCfg,
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConns:        s.cfg.MaxIdleConns,
+		MaxIdleConnsPerHost: s.cfg.MaxIdleConns,
+		// Below the 60 s idle timeout of common load balancers, so a
+		// connection they closed is not reused.
+		IdleConnTimeout:       50 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
 	}
@@ -222,7 +224,7 @@ func (s *Sink) Connect(ctx context.Context) error {
 func (s *Sink) checkHealth(ctx context.Context, client *http.Client) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.healthURL, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("health: %w", err)
 	}
 	req.Header.Set("User-Agent", "forwarder")
 	resp, err := client.Do(req)

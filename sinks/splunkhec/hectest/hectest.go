@@ -453,7 +453,7 @@ func (s *Server) sleep(r *http.Request, d time.Duration) {
 func reset(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
-		panic("hectest: connection cannot be hijacked")
+		panic(http.ErrAbortHandler) // the server drops the connection
 	}
 	conn, _, err := hj.Hijack()
 	if err != nil {
