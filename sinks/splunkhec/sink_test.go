@@ -610,3 +610,24 @@ func newRedirector(t *testing.T, target string) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// TestCancelledContext checks that WriteBatch returns promptly when its
+// context ends during a stalled request, with nothing accepted.
+func TestCancelledContext(t *testing.T) {
+	srv := hectest.New(t, hectest.Config{})
+	s := connect(t, testConfig(srv), nil)
+	srv.Inject(1, hectest.Fault{Delay: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := s.WriteBatch(ctx, auditEvents(0, 3))
+	if got, _ := classify(t, err, 3); got != plainErr || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WriteBatch = %v, want a plain error wrapping the deadline", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("WriteBatch took %s after its context ended", d)
+	}
+	if n := srv.EventCount(); n != 0 {
+		t.Fatalf("%d events indexed", n)
+	}
+}
