@@ -157,10 +157,14 @@ func cutTag(key string) (string, bool) {
 	return "", false
 }
 
+// deleteKV returns kvs without key. It copies: sources may share one tags
+// slice among the events of a log group.
 func deleteKV(kvs []event.Tag, key string) []event.Tag {
 	for i := range kvs {
 		if kvs[i].Key == key {
-			return append(kvs[:i], kvs[i+1:]...)
+			out := make([]event.Tag, 0, len(kvs)-1)
+			out = append(out, kvs[:i]...)
+			return append(out, kvs[i+1:]...)
 		}
 	}
 	return kvs

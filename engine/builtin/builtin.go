@@ -11,6 +11,7 @@ import (
 	"github.com/forwarder/forwarder/sinks/syslog"
 	"github.com/forwarder/forwarder/sources"
 	"github.com/forwarder/forwarder/sources/demo"
+	"github.com/forwarder/forwarder/sources/sls"
 )
 
 // Registries returns every built-in source and sink factory.
@@ -26,6 +27,7 @@ func Registries() plan.Registries {
 	return plan.Registries{
 		Sources: map[string]sources.Factory{
 			"demo": demo.Factory(),
+			"sls":  sls.Factory(),
 		},
 		Sinks: sinkReg,
 	}

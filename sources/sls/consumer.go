@@ -1,0 +1,131 @@
+package sls
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	sdk "github.com/aliyun/aliyun-log-go-sdk"
+
+	"github.com/forwarder/forwarder/sources"
+)
+
+// consumer is this process's membership of one logstore's consumer group:
+// the heartbeat loop and a worker per held shard.
+type consumer struct {
+	src      *Source
+	c        *sdk.Client
+	logstore string
+	name     string
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	workers map[int]*shardWorker
+}
+
+// run heartbeats until ctx ends. The heartbeat reports every shard whose
+// worker still runs, so SLS moves a shard to another consumer only after
+// this one has stopped reading it and committed its checkpoint.
+func (c *consumer) run(ctx context.Context, out sources.Output) error {
+	interval := mustDuration(c.src.cfg.HeartbeatInterval)
+	timeout := time.Duration(c.src.groupTimeout()) * time.Second
+	var held []int
+	lastOK := time.Now()
+	lastWarn := time.Time{}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		report := c.running()
+		for _, s := range held {
+			if !slices.Contains(report, s) {
+				report = append(report, s)
+			}
+		}
+		shards, err := c.c.HeartBeat(c.src.cfg.Project, c.logstore, c.src.cfg.ConsumerGroup, c.name, report)
+		switch {
+		case err == nil:
+			lastOK = time.Now()
+			held = shards
+		case isCode(err, "NotExistConsumerWithBody", "ConsumerNotExist"):
+			// SLS forgot this consumer (it missed heartbeats for the group
+			// timeout): its shards may be another's now. Stop them, rejoin.
+			c.log.Warn("consumer expired by SLS; releasing shards and rejoining", "err", err)
+			held = nil
+			c.stopAll(ctx)
+		default:
+			if time.Since(lastWarn) > 30*time.Second {
+				c.log.Warn("heartbeat failed", "err", explain(err))
+				lastWarn = time.Now()
+			}
+			if time.Since(lastOK) > timeout+interval {
+				c.log.Warn("no heartbeat succeeded within the group timeout; releasing shards", "timeout", timeout)
+				held = nil
+				c.stopAll(ctx)
+			}
+		}
+		c.reconcile(ctx, out, held)
+		select {
+		case <-ctx.Done():
+			c.shutdown()
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// running lists shards whose workers have not finished.
+func (c *consumer) running() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []int
+	for id, w := range c.workers {
+		select {
+		case <-w.done:
+			delete(c.workers, id)
+		default:
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// reconcile starts workers for newly held shards and stops the others.
+func (c *consumer) reconcile(ctx context.Context, out sources.Output, held []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, w := range c.workers {
+		if !slices.Contains(held, id) {
+			w.stop()
+		}
+	}
+	for _, id := range held {
+		if _, ok := c.workers[id]; ok {
+			continue
+		}
+		w := newShardWorker(c, id)
+		c.workers[id] = w
+		go w.run(ctx, out)
+	}
+}
+
+func (c *consumer) stopAll(context.Context) {
+	c.mu.Lock()
+	ws := make([]*shardWorker, 0, len(c.workers))
+	for _, w := range c.workers {
+		w.stop()
+		ws = append(ws, w)
+	}
+	c.mu.Unlock()
+	for _, w := range ws {
+		<-w.done
+	}
+}
+
+// shutdown stops every worker; each waits (bounded) for its acknowledgements
+// and commits its checkpoint.
+func (c *consumer) shutdown() {
+	c.stopAll(context.Background())
+}

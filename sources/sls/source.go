@@ -1,0 +1,188 @@
+// Package sls is the Log Service source: it reads logstores through a
+// consumer group and checkpoints each shard only as far as the engine has
+// acknowledged, so delivery is at-least-once end to end.
+//
+// It drives the consumer-group protocol itself on the unchanged SDK
+// client's calls (HeartBeat, GetCheckpoint, GetCursor, PullLogs,
+// UpdateCheckpoint) instead of the SDK's consumer library, because that
+// library cannot meet the delivery contract (reference/sls-protocol.md §7,
+// §9): it allows one batch in flight per shard, retries a failing Process
+// every 50 ms forever, checkpoints with forceSuccess (overwriting a new
+// owner's progress), retries InvalidCursor forever, can hang in StopAndWait,
+// and races on its client under the race detector. Here:
+//
+//   - per shard, up to in_flight pulled batches await acknowledgement at once;
+//     the checkpoint is the end cursor of the contiguous prefix of fully
+//     acknowledged batches, empty batches included (so split parents are
+//     released);
+//   - checkpoints are written with forceSuccess=false, so SLS refuses them
+//     for a shard this consumer no longer holds;
+//   - InvalidCursor (data expired by TTL) resets the shard to `start` with a
+//     loud warning;
+//   - a slow sink blocks Deliver, which stops the pulls (backpressure);
+//   - shutdown waits at most shutdown_timeout for acknowledgements.
+package sls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	sdk "github.com/aliyun/aliyun-log-go-sdk"
+
+	"github.com/forwarder/forwarder/internal/slsemu/loopback"
+	"github.com/forwarder/forwarder/sources"
+)
+
+// Factory returns the SLS source factory.
+func Factory() sources.Factory {
+	return sources.Factory{
+		Type:      "sls",
+		NewConfig: func() sources.Config { return newConfig() },
+		New: func(cfg sources.Config, set sources.Settings) (sources.Source, error) {
+			return New(cfg.(*Config), set), nil
+		},
+	}
+}
+
+// Source reads one or more logstores of a project.
+type Source struct {
+	cfg  Config
+	name string
+	log  *slog.Logger
+}
+
+// New returns a source. It does no I/O.
+func New(cfg *Config, set sources.Settings) *Source {
+	lg := set.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	bridgeSDKLogs(lg)
+	return &Source{cfg: *cfg, name: set.Name, log: lg}
+}
+
+// client builds the SDK client. Timeouts are set before first use: the SDK
+// fills zero ones lazily under a read lock, which is a data race.
+func (s *Source) client() *sdk.Client {
+	var hc *http.Client
+	if addr, ok := loopback.EndpointAddr(s.cfg.Endpoint); ok {
+		hc = loopback.HTTPClient(addr)
+	} else {
+		hc = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
+		}}
+	}
+	return &sdk.Client{
+		Endpoint:        s.cfg.Endpoint,
+		AccessKeyID:     s.cfg.AccessKeyID.Reveal(),
+		AccessKeySecret: s.cfg.AccessKeySecret.Reveal(),
+		SecurityToken:   s.cfg.SecurityToken.Reveal(),
+		UserAgent:       "forwarder/" + s.cfg.ConsumerGroup,
+		RequestTimeOut:  60 * time.Second,
+		RetryTimeOut:    15 * time.Second,
+		HTTPClient:      hc,
+	}
+}
+
+// Run consumes every configured logstore until ctx ends.
+func (s *Source) Run(ctx context.Context, out sources.Output) error {
+	c := s.client()
+	defer c.HTTPClient.CloseIdleConnections()
+	name := s.cfg.consumerName()
+	// Set up every group first, so a permission or endpoint problem stops
+	// the start with a clear message instead of half-running.
+	for _, ls := range s.cfg.logstores() {
+		if err := s.ensureGroup(c, ls); err != nil {
+			return err
+		}
+	}
+	s.log.Info("consuming", "project", s.cfg.Project, "logstores", s.cfg.logstores(), "group", s.cfg.ConsumerGroup, "consumer", name)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(s.cfg.logstores()))
+	for _, ls := range s.cfg.logstores() {
+		cons := &consumer{src: s, c: c, logstore: ls, name: name, log: s.log.With("logstore", ls), workers: map[int]*shardWorker{}}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := cons.run(ctx, out); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return errors.Join(collect(errs)...)
+}
+
+func collect(ch <-chan error) []error {
+	var out []error
+	for e := range ch {
+		out = append(out, e)
+	}
+	return out
+}
+
+func (s *Source) groupTimeout() int {
+	return int(3 * mustDuration(s.cfg.HeartbeatInterval) / time.Second)
+}
+
+// ensureGroup creates the consumer group when it is missing and fixes its
+// timeout when it differs. Errors name the failing call.
+func (s *Source) ensureGroup(c *sdk.Client, logstore string) error {
+	groups, err := c.ListConsumerGroup(s.cfg.Project, logstore)
+	if err != nil {
+		return fmt.Errorf("sls source %q: ListConsumerGroup %s/%s: %w", s.name, s.cfg.Project, logstore, explain(err))
+	}
+	want := sdk.ConsumerGroup{ConsumerGroupName: s.cfg.ConsumerGroup, Timeout: s.groupTimeout()}
+	for _, g := range groups {
+		if g.ConsumerGroupName != s.cfg.ConsumerGroup {
+			continue
+		}
+		if g.Timeout != want.Timeout {
+			if err := c.UpdateConsumerGroup(s.cfg.Project, logstore, want); err != nil {
+				return fmt.Errorf("sls source %q: UpdateConsumerGroup %s/%s/%s: %w", s.name, s.cfg.Project, logstore, s.cfg.ConsumerGroup, explain(err))
+			}
+		}
+		return nil
+	}
+	if err := c.CreateConsumerGroup(s.cfg.Project, logstore, want); err != nil && !isCode(err, "ConsumerGroupAlreadyExist") {
+		return fmt.Errorf("sls source %q: CreateConsumerGroup %s/%s/%s: %w", s.name, s.cfg.Project, logstore, s.cfg.ConsumerGroup, explain(err))
+	}
+	return nil
+}
+
+// explain adds a hint to the SLS errors users meet first.
+func explain(err error) error {
+	var se *sdk.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code {
+	case "Unauthorized", "SignatureNotMatch", "InvalidAccessKeyId":
+		return fmt.Errorf("%w (check access_key_id and access_key_secret)", err)
+	case "ProjectNotExist", "LogStoreNotExist":
+		return fmt.Errorf("%w (check endpoint region, project and logstore)", err)
+	case "Forbidden", "ActionNotAllowed", "WriteQuotaExceed":
+		return fmt.Errorf("%w (the RAM policy needs log:ListConsumerGroup, CreateConsumerGroup, ConsumerGroupHeartBeat, GetConsumerGroupCheckPoint, ConsumerGroupUpdateCheckPoint, GetCursorOrData)", err)
+	}
+	return err
+}
+
+func isCode(err error, codes ...string) bool {
+	var se *sdk.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	for _, c := range codes {
+		if se.Code == c {
+			return true
+		}
+	}
+	return false
+}
