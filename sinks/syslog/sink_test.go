@@ -189,35 +189,6 @@ func TestPeerClose(t *testing.T) {
 	}
 }
 
-// TestWriteTimeout: a receiver that stops reading makes the write fail
-// within write_timeout.
-func TestWriteTimeout(t *testing.T) {
-	t.Parallel()
-	release := make(chan struct{})
-	c := DefaultConfig()
-	c.Address = listener(t, nil, func(net.Conn) { <-release })
-	defer close(release)
-	c.WriteTimeout, c.AckHold = "300ms", "0s"
-	s := newSink(t, c)
-	if err := s.Connect(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	big := testEvent(0)
-	big.Fields = append(big.Fields, event.Field{Key: "pad", Value: event.String(strings.Repeat("p", 1<<20))})
-	batch := make([]*event.Event, 128) // 128 MiB: more than any socket buffer
-	for i := range batch {
-		batch[i] = big
-	}
-	start := time.Now()
-	err := s.WriteBatch(t.Context(), batch)
-	if !errors.Is(err, sinks.ErrNotConnected) {
-		t.Fatalf("WriteBatch = %v, want ErrNotConnected after a timeout", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("write took %s with write_timeout 300ms", d)
-	}
-}
-
 func TestContextCancel(t *testing.T) {
 	t.Parallel()
 	c := DefaultConfig()
