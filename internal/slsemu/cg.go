@@ -159,7 +159,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, rt rout
 		ls.mu.Unlock()
 		return e
 	}
-	held, e := g.heartbeat(ls, consumer, shards, s.now())
+	held, e := g.heartbeat(ls, consumer, shards, s.now(), s.opts.MaxGrantPerHeartbeat)
 	ls.mu.Unlock()
 	if e != nil {
 		return e

@@ -107,7 +107,9 @@ func held(t *testing.T, s *Server) map[string][]int {
 // they split 4 shards 2/2, and when one stops the other takes all 4 after
 // the group timeout, resuming from the committed checkpoints.
 func TestConsumerGroupFailover(t *testing.T) {
-	s := startServer(t, Options{})
+	// One new shard per heartbeat staggers each client's first requests
+	// past the SDK's initHttpClient race (see MaxGrantPerHeartbeat).
+	s := startServer(t, Options{MaxGrantPerHeartbeat: 1})
 	mustLogstore(t, s, 4)
 	const firstGroups, logsPer = 40, 25
 	for g := 0; g < firstGroups; g++ {

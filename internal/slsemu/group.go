@@ -44,10 +44,11 @@ type group struct {
 const maxDeparted = 256
 
 type consumerState struct {
-	name  string
-	first time.Time
-	last  time.Time
-	beats []time.Time
+	name    string
+	first   time.Time
+	last    time.Time
+	beats   []time.Time
+	granted []int // shards in the last heartbeat response
 }
 
 type assignment struct {
@@ -108,7 +109,7 @@ func (g *group) expire(now time.Time) {
 	sort.Strings(dead)
 	for _, name := range dead {
 		c := g.consumers[name]
-		ci := c.info(nil)
+		ci := c.info()
 		ci.ExpiredAt = now
 		g.departed = append(g.departed, ci)
 		if len(g.departed) > maxDeparted {
@@ -279,8 +280,10 @@ func (g *group) balance(now time.Time) {
 }
 
 // heartbeat runs rules 1–3 of §8 for one consumer and returns the shards it
-// may hold.
-func (g *group) heartbeat(ls *logstore, name string, body []int, now time.Time) ([]int, *Error) {
+// may hold. maxGrant > 0 limits how many shards the response adds to those
+// the consumer already holds; the others stay assigned and follow in later
+// heartbeats.
+func (g *group) heartbeat(ls *logstore, name string, body []int, now time.Time, maxGrant int) ([]int, *Error) {
 	g.expire(now)
 	c := g.consumers[name]
 	if c == nil {
@@ -315,17 +318,24 @@ func (g *group) heartbeat(ls *logstore, name string, body []int, now time.Time) 
 	g.sync(ls, now)
 	g.balance(now)
 	held := []int{}
+	added := 0
 	for _, id := range g.shardIDs() {
 		a := g.shards[id]
 		if a.state != StateAlreadyAlloc || a.owner != name {
 			continue
 		}
-		held = append(held, id)
 		hs := g.holders[id]
 		if hs == nil {
 			hs = map[string]bool{}
 			g.holders[id] = hs
 		}
+		if !hs[name] {
+			if maxGrant > 0 && added >= maxGrant {
+				continue
+			}
+			added++
+		}
+		held = append(held, id)
 		var others []string
 		for h := range hs {
 			if h != name {
@@ -338,5 +348,6 @@ func (g *group) heartbeat(ls *logstore, name string, body []int, now time.Time) 
 		}
 		hs[name] = true
 	}
+	c.granted = held
 	return held, nil
 }

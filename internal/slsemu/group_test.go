@@ -175,3 +175,24 @@ func TestCheckpoints(t *testing.T) {
 		t.Fatal("deleting a missing group succeeded")
 	}
 }
+
+func TestMaxGrantPerHeartbeat(t *testing.T) {
+	s := startServer(t, Options{MaxGrantPerHeartbeat: 1})
+	mustLogstore(t, s, 3)
+	c := newClient(t, s, testAK, testSK)
+	if err := s.CreateConsumerGroup(testProject, testLogstore, "cg", 30, false); err != nil {
+		t.Fatal(err)
+	}
+	var body []int
+	for i, want := range [][]int{{0}, {0, 1}, {0, 1, 2}, {0, 1, 2}} {
+		got, err := c.HeartBeat(testProject, testLogstore, "cg", "a", body)
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("heartbeat %d = %v %v, want %v", i, got, err, want)
+		}
+		body = got
+	}
+	gi, _ := s.Group(testProject, testLogstore, "cg")
+	if len(gi.Consumers) != 1 || !slices.Equal(gi.Consumers[0].Held, []int{0, 1, 2}) {
+		t.Fatalf("Held = %+v", gi.Consumers)
+	}
+}

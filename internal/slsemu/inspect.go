@@ -25,12 +25,12 @@ type ConsumerInfo struct {
 	FirstSeen     time.Time   `json:"firstSeen"`
 	LastHeartbeat time.Time   `json:"lastHeartbeat"`
 	Heartbeats    []time.Time `json:"heartbeats"` // most recent last, bounded
-	Held          []int       `json:"held"`       // shards granted (already_alloc)
+	Held          []int       `json:"held"`       // shards granted by the last heartbeat response
 	ExpiredAt     time.Time   `json:"expiredAt,omitzero"`
 }
 
-func (c *consumerState) info(held []int) ConsumerInfo {
-	return ConsumerInfo{Name: c.name, FirstSeen: c.first, LastHeartbeat: c.last, Heartbeats: slices.Clone(c.beats), Held: held}
+func (c *consumerState) info() ConsumerInfo {
+	return ConsumerInfo{Name: c.name, FirstSeen: c.first, LastHeartbeat: c.last, Heartbeats: slices.Clone(c.beats), Held: slices.Clone(c.granted)}
 }
 
 // ShardAssignment is one shard's consumer-group state.
@@ -78,19 +78,15 @@ func (s *Server) Group(projectName, logstoreName, groupName string) (GroupInfo, 
 
 func (g *group) info() GroupInfo {
 	gi := GroupInfo{Name: g.name, Timeout: g.timeout, Order: g.order}
-	held := map[string][]int{}
 	for _, id := range g.shardIDs() {
 		a := g.shards[id]
 		gi.Shards = append(gi.Shards, ShardAssignment{Shard: id, State: a.state, Owner: a.owner, Next: a.next})
-		if a.state == StateAlreadyAlloc {
-			held[a.owner] = append(held[a.owner], id)
-		}
 		if cp := g.checkpoints[id]; cp != nil {
 			gi.Checkpoints = append(gi.Checkpoints, CheckpointInfo{Shard: id, Checkpoint: cp.cursor, UpdateTime: time.UnixMicro(cp.updateTime), Consumer: cp.consumer})
 		}
 	}
 	for _, c := range g.consumers {
-		gi.Consumers = append(gi.Consumers, c.info(held[c.name]))
+		gi.Consumers = append(gi.Consumers, c.info())
 	}
 	gi.Departed = slices.Clone(g.departed)
 	sort.Slice(gi.Consumers, func(i, j int) bool { return gi.Consumers[i].Name < gi.Consumers[j].Name })

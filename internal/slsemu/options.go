@@ -45,6 +45,13 @@ type Options struct {
 	JanitorInterval time.Duration
 	// MaxConsumerGroups caps groups per logstore. Default 30, as in SLS.
 	MaxConsumerGroups int
+	// MaxGrantPerHeartbeat limits how many shards one heartbeat response
+	// newly grants a consumer; 0 means no limit (SLS's behaviour is not
+	// documented). Tests running the SDK consumer library under -race set
+	// it to 1: the SDK's Client.initHttpClient writes RequestTimeOut and
+	// RetryTimeOut under a read lock on the first request of each shard
+	// worker, a data race when several workers of one client start at once.
+	MaxGrantPerHeartbeat int
 }
 
 func (o Options) withDefaults() Options {
