@@ -70,9 +70,12 @@
 //
 // With octet counting ("LEN SP MSG") a line break is carried as is (only SD
 // values can hold a raw one; every body encoding escapes its own). With
-// non_transparent framing each message ends with LF, so SD values escape
-// CR/LF as \r and \n, and raw CR/LF left in verbatim JSON fields (where they
-// can only be whitespace) become spaces: an event can never split a frame.
+// non_transparent framing each message ends with LF, so SD values write CR
+// and LF as "#015" and "#012" (rsyslog's notation; strict parsers refuse a
+// backslash before other characters than '"', '\' and ']'), and raw CR/LF
+// left in verbatim JSON fields (where they can only be whitespace) become
+// spaces: an event can never split a frame. In RFC 3164 json bodies a raw
+// DEL becomes \u007f, since strict parsers want a printable MSG.
 // UDP sends one message per datagram; a message over udp_max_size is cut at
 // a UTF-8 boundary or, with udp_oversize = "dead_letter", rejected.
 //

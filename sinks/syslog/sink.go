@@ -303,11 +303,19 @@ func (s *Sink) writeUDP(ctx context.Context, buf *buffer) error {
 			}
 			msg = truncateUTF8(msg, s.set.udpMax)
 		}
-		err := ctx.Err()
-		if err == nil {
-			_, err = s.conn.Write(msg)
+		if err := ctx.Err(); err != nil {
+			// Stopped, not broken: the rest is retried on this connection.
+			if i == 0 && results == nil {
+				return fmt.Errorf("syslog %q: write: %w", s.name, err)
+			}
+			for j := i; j < len(buf.ends); j++ {
+				mark(j, sinks.Result{Outcome: sinks.Retry, Reason: err.Error()})
+			}
+			return &sinks.BatchError{Results: results, Err: fmt.Errorf("syslog %q: write: %w", s.name, err)}
 		}
-		if err != nil {
+		if _, err := s.conn.Write(msg); err != nil {
+			// A refused datagram (ICMP port unreachable) or a local error:
+			// what was sent before counts as delivered, the rest is retried.
 			if i == 0 && results == nil {
 				return s.notConnected("write", err)
 			}

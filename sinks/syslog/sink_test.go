@@ -405,3 +405,29 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d distinct events of 2000, %d parse errors", len(seen), bad)
 	}
 }
+
+// TestUDPRefused: a datagram refused by the peer (ICMP port unreachable)
+// surfaces on the next write as an error wrapping ErrNotConnected.
+func TestUDPRefused(t *testing.T) {
+	t.Parallel()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close() // nothing listens there now
+	c := DefaultConfig()
+	c.Address, c.Protocol = addr, "udp"
+	s := newSink(t, c)
+	if err := s.Connect(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(t.Context(), testEvents(0, 1)); err != nil {
+		t.Fatalf("first datagram: %v (sent counts as delivered)", err)
+	}
+	time.Sleep(50 * time.Millisecond) // the ICMP error arrives
+	err = s.WriteBatch(t.Context(), testEvents(1, 3))
+	if !errors.Is(err, sinks.ErrNotConnected) {
+		t.Fatalf("WriteBatch after the refusal = %v, want ErrNotConnected", err)
+	}
+}
