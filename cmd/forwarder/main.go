@@ -27,6 +27,7 @@ type cli struct {
 	Validate validateCmd `cmd:"" help:"Check configuration without running anything or reading secrets (for CI)."`
 	Test     testCmd     `cmd:"" help:"Run the test blocks of the configuration."`
 	Fmt      fmtCmd      `cmd:"" help:"Rewrite configuration files in canonical format."`
+	Emulator emulatorCmd `cmd:"" help:"Run a local SLS-compatible server, for trying forwarder without a cloud account."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
 
