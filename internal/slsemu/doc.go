@@ -106,6 +106,12 @@
 // ExpireAll, AppendLogGroup(ToShard), CreateConsumerGroup. Options.Clock
 // lets a test move server time (group expiry, TTL) without sleeping.
 //
+// Running the SDK's consumer library under -race: v0.1.124's
+// Client.initHttpClient writes RequestTimeOut/RetryTimeOut under a read lock
+// on each shard worker's first request, so workers of one client starting
+// together race. Set Options.MaxGrantPerHeartbeat to 1 so heartbeat
+// responses add one shard at a time and the workers start apart.
+//
 // # Admin HTTP API
 //
 // Under /_emu/ (never SLS paths), unauthenticated, JSON:
