@@ -65,7 +65,7 @@ func TestPutLogsDecoding(t *testing.T) {
 			w := httptest.NewRecorder()
 			s.ServeHTTP(w, req)
 			after := s.State().Projects[0].Logstores[0].Shards
-			grew := after[0].LogGroups+after[1].LogGroups - before[0].LogGroups - before[1].LogGroups
+			grew := after[0].LogGroups + after[1].LogGroups - before[0].LogGroups - before[1].LogGroups
 			if tt.code == "" {
 				if w.Code != http.StatusOK || grew != 1 {
 					t.Fatalf("status %d %s, stored %d groups", w.Code, w.Body.String(), grew)
