@@ -8,6 +8,6 @@ import (
 	"time"
 )
 
-// waitUnsent cannot see the send queue on this platform; the ack_hold
-// watch alone guards delivery.
-func waitUnsent(context.Context, *net.TCPConn, time.Time) error { return nil }
+// waitAcked cannot see TCP acknowledgements on this platform; the
+// ack_hold check alone guards delivery.
+func waitAcked(context.Context, *net.TCPConn, time.Time) error { return nil }

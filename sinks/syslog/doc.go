@@ -88,19 +88,24 @@
 //  1. before writing, a non-blocking MSG_PEEK shows the connection was not
 //     closed or reset while idle;
 //  2. the batch was written in full within write_timeout;
-//  3. the kernel's send queue (SIOCOUTQ, Linux) is empty: the receiver's
-//     TCP stack acknowledged every byte;
-//  4. the connection then stays open for ack_hold (a blocking read that
-//     must time out: EOF or a reset fails the batch).
+//  3. the receiver's TCP stack acknowledged every byte written (Linux:
+//     tcpi_bytes_acked reaches what was acknowledged plus the SIOCOUTQ send
+//     queue right after the write);
+//  4. ack_hold later the connection is still the same and a second peek
+//     shows no close or reset (SIGKILL of a receiver holding unread data
+//     sends a reset; a clean close sends a FIN; both show).
 //
 // If any step fails the connection is closed and WriteBatch returns an
 // error wrapping sinks.ErrNotConnected: the engine reconnects and resends
-// the whole batch. The receiver may have stored part of it, so a restart
-// costs at most one batch of duplicates; nothing acknowledged is lost as long
-// as the receiver reads and stores a batch within ack_hold of receiving it
-// (writes are serialised, so at most one batch is ever unconfirmed). The
-// throughput of one connection is then at most max_bytes per (write time +
-// ack_hold); ack_hold = "0s" turns steps 3 and 4 off, and a crash of the
+// the whole batch. The receiver may have stored part of it, so a crash
+// costs at most the batches in flight as duplicates. Nothing acknowledged is
+// lost as long as the receiver reads and stores a batch within ack_hold of
+// receiving it: ack_hold is the assumed processing lag of the receiver. One
+// WriteBatch at a time (the default in_flight = 1) caps a connection at
+// about max_bytes per ack_hold; the lock is not held during the hold, so
+// with in_flight = N the holds overlap (writes stay ordered) and the cap is
+// N times higher, while the receiver must then keep up within ack_hold with
+// N batches. ack_hold = "0s" turns steps 3 and 4 off; a crash of the
 // receiver may then lose what sat in its socket buffer.
 //
 // Formatting uses hand-written append encoders into pooled buffers and

@@ -171,39 +171,79 @@ func (s *Sink) WriteBatch(ctx context.Context, events []*event.Event) error {
 		return s.writeUDP(ctx, buf)
 	}
 
+	conn, tcp, deadline, err := s.writeLocked(ctx, buf.b)
+	if err != nil || s.set.ackHold == 0 {
+		return err
+	}
+	return s.confirm(ctx, conn, tcp, deadline)
+}
+
+// writeLocked checks the connection and writes b under the lock. It returns
+// the connection written to, for confirm.
+func (s *Sink) writeLocked(ctx context.Context, b []byte) (net.Conn, *net.TCPConn, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var deadline time.Time
 	if s.conn == nil {
-		return fmt.Errorf("syslog %q: write: %w", s.name, sinks.ErrNotConnected)
+		return nil, nil, deadline, fmt.Errorf("syslog %q: write: %w", s.name, sinks.ErrNotConnected)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("syslog %q: write: %w", s.name, err)
+		return nil, nil, deadline, fmt.Errorf("syslog %q: write: %w", s.name, err)
 	}
 	if err := s.checkAliveLocked(); err != nil {
-		return s.notConnected("check connection", err)
+		return nil, nil, deadline, s.notConnected("check connection", err)
 	}
-	deadline := time.Now().Add(s.set.writeTimeout)
+	deadline = time.Now().Add(s.set.writeTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	conn := s.conn
 	if err := conn.SetWriteDeadline(deadline); err != nil {
-		return s.notConnected("write", err)
+		return nil, nil, deadline, s.notConnected("write", err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetWriteDeadline(time.Now()) })
-	_, err := conn.Write(buf.b)
+	_, err := conn.Write(b)
 	stop()
 	if err != nil {
 		// A partial frame may be on the wire: the stream is unusable.
-		return s.notConnected("write", err)
+		return nil, nil, deadline, s.notConnected("write", err)
 	}
-	if s.set.ackHold > 0 {
-		if err := s.holdLocked(ctx, deadline); err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("syslog %q: acknowledge: %w", s.name, ctx.Err())
-			}
+	return conn, s.tcp, deadline, nil
+}
+
+// confirm decides whether a written batch counts as delivered (see the
+// package documentation): the peer's TCP stack acknowledges every byte
+// written so far, then the connection stays healthy for ack_hold. The lock
+// is not held while waiting, so with in_flight > 1 the holds of
+// consecutive batches overlap while their writes stay in order.
+func (s *Sink) confirm(ctx context.Context, conn net.Conn, tcp *net.TCPConn, deadline time.Time) error {
+	if err := waitAcked(ctx, tcp, deadline); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("syslog %q: acknowledge: %w", s.name, ctx.Err())
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.conn == conn {
 			return s.notConnected("acknowledge", err)
 		}
+		return fmt.Errorf("syslog %q: acknowledge: connection lost: %w", s.name, err)
+	}
+	hold := time.NewTimer(s.set.ackHold)
+	defer hold.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("syslog %q: acknowledge: %w", s.name, ctx.Err())
+	case <-hold.C:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != conn {
+		// Another batch found the connection dead (and Connect may have
+		// replaced it): this batch went down with it.
+		return fmt.Errorf("syslog %q: acknowledge: connection lost during ack_hold", s.name)
+	}
+	if err := s.checkAliveLocked(); err != nil {
+		return s.notConnected("acknowledge", err)
 	}
 	return nil
 }
@@ -229,16 +269,6 @@ func (s *Sink) checkAliveLocked() error {
 	// receiver sends nothing else). Read it so TLS can process it and EOF
 	// behind it shows.
 	return s.watchLocked(context.Background(), time.Now().Add(10*time.Millisecond))
-}
-
-// holdLocked waits until the peer's TCP stack has acknowledged every byte
-// written, then watches the connection for ack_hold: a close or reset in
-// that time fails the batch.
-func (s *Sink) holdLocked(ctx context.Context, deadline time.Time) error {
-	if err := waitUnsent(ctx, s.tcp, deadline); err != nil {
-		return err
-	}
-	return s.watchLocked(ctx, time.Now().Add(s.set.ackHold))
 }
 
 // watchLocked reads from the connection until end. A timeout means the

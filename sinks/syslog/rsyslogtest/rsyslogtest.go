@@ -220,7 +220,6 @@ func (s *Server) start(bin string) {
 	_ = os.Remove(s.pidFile)
 	cmd := exec.Command(bin, "-n", "-f", s.conf, "-i", s.pidFile)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		s.t.Fatalf("start rsyslogd: %v", err)
