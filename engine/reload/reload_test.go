@@ -161,8 +161,12 @@ route "r" {
 	if n := len(regexp.MustCompile(`rules\.hcl:2:\d+: error`).FindAllString(logs.String(), -1)); n < broken {
 		t.Errorf("%d broken edits, %d logged with file:line:col", broken, n)
 	}
-	if got := testutil.ToFloat64(m.ReloadTotal.WithLabelValues("failure")); got != float64(broken) {
-		t.Errorf("failed reloads = %v, want %d", got, broken)
+	// An in-place write is a truncate and then a write; under load the
+	// debounce can end between them, and the half-written file is rightly
+	// rejected too. So: at least every broken edit failed, and at most one
+	// extra failure per in-place write.
+	if got := testutil.ToFloat64(m.ReloadTotal.WithLabelValues("failure")); got < float64(broken) || got > float64(broken+17) {
+		t.Errorf("failed reloads = %v, want %d to %d", got, broken, broken+17)
 	}
 
 	// Every event exactly once, under exactly one plan.
