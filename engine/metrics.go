@@ -10,6 +10,7 @@ type Metrics struct {
 	Registry        *prometheus.Registry
 	EventsIn        *prometheus.CounterVec // source
 	BytesIn         *prometheus.CounterVec // source
+	CursorResets    *prometheus.CounterVec // source
 	RouteEvents     *prometheus.CounterVec // route, outcome (passed, filtered, dead_lettered, dropped)
 	SinkEvents      *prometheus.CounterVec // sink, outcome (sent, rejected, dead_lettered_lost)
 	SinkRetries     *prometheus.CounterVec // sink
@@ -29,6 +30,7 @@ func NewMetrics() *Metrics {
 		Registry:        prometheus.NewRegistry(),
 		EventsIn:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_events_total", Help: "Events read from a source."}, []string{"source"}),
 		BytesIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_bytes_total", Help: "Raw log bytes (keys and values) read from a source."}, []string{"source"}),
+		CursorResets:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_cursor_resets_total", Help: "Shard positions abandoned because SLS no longer had the data (InvalidCursor); events were skipped."}, []string{"source"}),
 		RouteEvents:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_route_events_total", Help: "Events seen by a route, by outcome: passed, filtered, dead_lettered, dropped."}, []string{"route", "outcome"}),
 		SinkEvents:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_events_total", Help: "Events a sink finished with, by outcome: sent, rejected, lost (rejected with no dead-letter sink)."}, []string{"sink", "outcome"}),
 		SinkRetries:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_retries_total", Help: "Failed sink writes that will be retried."}, []string{"sink"}),
@@ -41,7 +43,7 @@ func NewMetrics() *Metrics {
 		PlanInfo:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_config_plan_info", Help: "1 for the running plan version."}, []string{"version"}),
 		Applies:         prometheus.NewCounter(prometheus.CounterOpts{Name: "forwarder_config_applies_total", Help: "Plans applied to the runtime."}),
 	}
-	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
+	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.CursorResets, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
 		m.SinkConnected, m.ReloadOK, m.ReloadTotal, m.ReloadTimestamp, m.PlanInfo, m.Applies,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m

@@ -215,7 +215,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 
 func (rt *Runtime) startSource(spec *plan.SourceSpec) error {
 	lg := rt.log.With("source", spec.Key)
-	src, err := spec.Factory.New(spec.Config, sources.Settings{Name: spec.Key, Logger: lg})
+	src, err := spec.Factory.New(spec.Config, sources.Settings{Name: spec.Key, Logger: lg, CursorResets: rt.metrics.CursorResets.WithLabelValues(spec.Key)})
 	if err != nil {
 		return fmt.Errorf("source %q: %w", spec.Key, err)
 	}

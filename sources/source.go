@@ -7,6 +7,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/forwarder/forwarder/engine/event"
 	"github.com/forwarder/forwarder/sinks"
 )
@@ -46,6 +48,9 @@ type Settings struct {
 	Name string
 	// Logger is tagged with the source's key.
 	Logger *slog.Logger
+	// CursorResets counts positions a source had to abandon (SLS
+	// InvalidCursor: data expired before it was read). Nil when unused.
+	CursorResets prometheus.Counter
 }
 
 // Factory makes sources of one type.

@@ -98,6 +98,7 @@ loop:
 				from, _ := cfg.startFrom()
 				lg.Warn("DATA SKIPPED: the shard's cursor is no longer valid (its data expired by TTL or the checkpoint is corrupt); resetting to start",
 					"cursor", cursor, "start", cfg.Start, "err", err)
+				w.c.src.resets.Inc()
 				if c, err := w.c.c.GetCursor(cfg.Project, w.c.logstore, w.shard, from); err == nil {
 					cursor = c
 					w.reset(c)

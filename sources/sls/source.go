@@ -33,6 +33,7 @@ import (
 	"time"
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/internal/slsemu/loopback"
 	"github.com/forwarder/forwarder/sources"
@@ -51,9 +52,10 @@ func Factory() sources.Factory {
 
 // Source reads one or more logstores of a project.
 type Source struct {
-	cfg  Config
-	name string
-	log  *slog.Logger
+	cfg    Config
+	name   string
+	log    *slog.Logger
+	resets prometheus.Counter
 }
 
 // New returns a source. It does no I/O.
@@ -63,7 +65,11 @@ func New(cfg *Config, set sources.Settings) *Source {
 		lg = slog.Default()
 	}
 	bridgeSDKLogs(lg)
-	return &Source{cfg: *cfg, name: set.Name, log: lg}
+	resets := set.CursorResets
+	if resets == nil {
+		resets = prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
+	}
+	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets}
 }
 
 // client builds the SDK client. Timeouts are set before first use: the SDK
