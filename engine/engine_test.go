@@ -363,3 +363,39 @@ route "x" {
 	defer cancel()
 	rt.Shutdown(ctx)
 }
+
+// TestShutdownMidStreamNeverHangs: shutting down while a fast stream flows
+// returns every time (a source once kept a slot it took as its context
+// ended, and waited for it forever).
+func TestShutdownMidStreamNeverHangs(t *testing.T) {
+	p := compile(t, `
+source "demo" "d" {
+  batch_size = 10
+  in_flight  = 2
+}
+sink "mem" "a" { name = "shutdown" }
+route "x" {
+  from = [source.demo.d]
+  to   = [sink.mem.a]
+}
+`)
+	for i := range 40 {
+		rt := engine.New(engine.Settings{})
+		if _, err := rt.Apply(p); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i%7) * time.Millisecond)
+		done := make(chan struct{})
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			rt.Shutdown(ctx)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("shutdown %d hung", i)
+		}
+	}
+}

@@ -305,7 +305,13 @@ func (rt *Runtime) Shutdown(ctx context.Context) {
 		}(r)
 	}
 	wg.Wait()
-	<-srcs
+	// Sinks have answered every batch, so sources see their last
+	// acknowledgements now; still, never let one source hang the exit.
+	select {
+	case <-srcs:
+	case <-time.After(10 * time.Second):
+		rt.log.Error("a source did not stop after its sinks closed; exiting anyway")
+	}
 	if s := rt.cur.Load(); s != nil {
 		s.retired.Store(true)
 	}

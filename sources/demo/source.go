@@ -92,11 +92,18 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 			}
 			next = next.Add(interval)
 		}
+		acquired := false
 		select {
 		case slots <- struct{}{}:
+			acquired = true
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
+			// select may take a slot even though ctx had ended; give it
+			// back, or the wait for in-flight batches below never ends.
+			if acquired {
+				<-slots
+			}
 			break
 		}
 		n := s.cfg.BatchSize
