@@ -45,13 +45,7 @@ func BenchmarkSLSToFile(b *testing.B) {
 		for ; len(logs) < perGroup && n < events; n++ {
 			ev := g.Next()
 			raw += ev.RawSize()
-			sec := uint32(ev.Time.Unix())
-			l := &sdk.Log{Time: &sec}
-			for _, f := range ev.Fields {
-				k, v := f.Key, f.Value.Str()
-				l.Contents = append(l.Contents, &sdk.LogContent{Key: &k, Value: &v})
-			}
-			logs = append(logs, l)
+			logs = append(logs, slsemu.LogFromEvent(ev))
 		}
 		topic := demo.TopicActionTrail
 		if _, err := emu.AppendLogGroupToShard("p", "audit", grp%shards, &sdk.LogGroup{Logs: logs, Topic: &topic}); err != nil {

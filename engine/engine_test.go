@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,9 +14,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/config"
 	"github.com/forwarder/forwarder/engine/event"
 	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sources"
 	"github.com/forwarder/forwarder/sources/demo"
@@ -104,37 +102,17 @@ func registries(t *testing.T) plan.Registries {
 	return plan.Registries{Sources: map[string]sources.Factory{"demo": demo.Factory()}, Sinks: reg}
 }
 
-func compile(t *testing.T, src string) *plan.Plan {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "f.hcl")
-	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := config.Load(path)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	p, diags := plan.Compile(cfg, registries(t), config.Run)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	return p
-}
+func compile(t *testing.T, src string) *plan.Plan { return fwdtest.Compile(t, registries(t), src) }
 
 func run(t *testing.T, p *plan.Plan, timeout time.Duration) {
 	t.Helper()
-	rt := engine.New(engine.Settings{})
-	if _, err := rt.Apply(p); err != nil {
-		t.Fatal(err)
-	}
+	rt := fwdtest.Start(t, p)
 	select {
 	case <-rt.SourcesDone():
 	case <-time.After(timeout):
 		t.Error("sources did not finish in time")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rt.Shutdown(ctx)
+	fwdtest.Stop(rt)
 }
 
 func mem(name string) *memSink {

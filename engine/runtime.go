@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/sources"
 )
 
@@ -246,7 +247,7 @@ func (rt *Runtime) supervise(ctx context.Context, lg *slog.Logger, src sources.S
 			return
 		}
 		lg.Error("source failed; restarting", "err", err, "backoff", backoff)
-		if !sleep(ctx, backoff) {
+		if !ctxsleep.Sleep(ctx, backoff) {
 			return
 		}
 		backoff = min(backoff*2, time.Minute)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/forwarder/forwarder/engine/event"
 	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/sinks"
 )
 
@@ -213,7 +214,7 @@ func (r *sinkRunner) write(items []item) {
 		r.retries.Inc()
 		r.conn.Set(0)
 		r.logRetry(err, len(items), backoff)
-		if !sleep(r.stop, jitter(backoff)) {
+		if !ctxsleep.Sleep(r.stop, jitter(backoff)) {
 			continue // loop top sees the stop and gives up
 		}
 		backoff = min(backoff*2, rs.RetryMax)
@@ -326,16 +327,4 @@ func deadLetter(it item, reason string, log *slog.Logger, lost prometheus.Counte
 
 func jitter(d time.Duration) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// sleep waits d or until ctx ends; it reports whether it slept the full time.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -252,59 +252,27 @@ const (
 	fnMetas  = "$metas"
 )
 
-func ctxArg(params []any) (*Ctx, error) {
-	c, ok := params[0].(*Ctx)
-	if !ok || c == nil {
-		return nil, fmt.Errorf("internal: missing evaluation context")
-	}
-	return c, nil
+// accessor adapts a function of the evaluation context to expr's calling
+// convention: the rewrite always passes $ctx first.
+func accessor(name string, fn func(c *Ctx, args []any) (any, error), types ...any) expr.Option {
+	return expr.Function(name, func(params ...any) (any, error) {
+		c, ok := params[0].(*Ctx)
+		if !ok || c == nil {
+			return nil, fmt.Errorf("internal: %s called without its evaluation context", name)
+		}
+		return fn(c, params[1:])
+	}, types...)
 }
 
 // functions is the function table: the rewrite's accessors plus cidr.
 // expr's builtins already give fromJSON, toJSON, now, duration and date.
 var functions = []expr.Option{
-	expr.Function(fnField, func(params ...any) (any, error) {
-		c, err := ctxArg(params)
-		if err != nil {
-			return nil, err
-		}
-		return c.field(params[1].(string), params[2:])
-	}, new(func(*Ctx, string, ...any) any)),
-	expr.Function(fnFields, func(params ...any) (any, error) {
-		c, err := ctxArg(params)
-		if err != nil {
-			return nil, err
-		}
-		return c.fieldsMap(), nil
-	}, new(func(*Ctx) map[string]any)),
-	expr.Function(fnTag, func(params ...any) (any, error) {
-		c, err := ctxArg(params)
-		if err != nil {
-			return nil, err
-		}
-		return tagOrNil(c.ev.Tags, params[1].(string)), nil
-	}, new(func(*Ctx, string) any)),
-	expr.Function(fnTags, func(params ...any) (any, error) {
-		c, err := ctxArg(params)
-		if err != nil {
-			return nil, err
-		}
-		return kvMap(c.ev.Tags), nil
-	}, new(func(*Ctx) map[string]any)),
-	expr.Function(fnMeta, func(params ...any) (any, error) {
-		c, err := ctxArg(params)
-		if err != nil {
-			return nil, err
-		}
-		return tagOrNil(c.ev.Meta, params[1].(string)), nil
-	}, new(func(*Ctx, string) any)),
-	expr.Function(fnMetas, func(params ...any) (any, error) {
-		c, err := ctxArg(params)
-		if err != nil {
-			return nil, err
-		}
-		return kvMap(c.ev.Meta), nil
-	}, new(func(*Ctx) map[string]any)),
+	accessor(fnField, func(c *Ctx, a []any) (any, error) { return c.field(a[0].(string), a[1:]) }, new(func(*Ctx, string, ...any) any)),
+	accessor(fnFields, func(c *Ctx, _ []any) (any, error) { return c.fieldsMap(), nil }, new(func(*Ctx) map[string]any)),
+	accessor(fnTag, func(c *Ctx, a []any) (any, error) { return tagOrNil(c.ev.Tags, a[0].(string)), nil }, new(func(*Ctx, string) any)),
+	accessor(fnTags, func(c *Ctx, _ []any) (any, error) { return kvMap(c.ev.Tags), nil }, new(func(*Ctx) map[string]any)),
+	accessor(fnMeta, func(c *Ctx, a []any) (any, error) { return tagOrNil(c.ev.Meta, a[0].(string)), nil }, new(func(*Ctx, string) any)),
+	accessor(fnMetas, func(c *Ctx, _ []any) (any, error) { return kvMap(c.ev.Meta), nil }, new(func(*Ctx) map[string]any)),
 	expr.Function("cidr", func(params ...any) (any, error) {
 		ip, _ := params[0].(string)
 		pfx, _ := params[1].(string)

@@ -71,13 +71,7 @@ func preload(emu *slsemu.Server, project, logstore string, n int) error {
 			}
 			topic, source = ev.Topic, ev.Source
 		}
-		sec, ns := uint32(ev.Time.Unix()), uint32(ev.Time.Nanosecond())
-		l := &sdk.Log{Time: &sec, TimeNs: &ns}
-		for _, f := range ev.Fields {
-			k, v := f.Key, f.Value.Str()
-			l.Contents = append(l.Contents, &sdk.LogContent{Key: &k, Value: &v})
-		}
-		logs = append(logs, l)
+		logs = append(logs, slsemu.LogFromEvent(ev))
 	}
 	return flush()
 }

@@ -16,7 +16,6 @@ import (
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 
-	"github.com/forwarder/forwarder/engine/event"
 	"github.com/forwarder/forwarder/internal/slsemu"
 	"github.com/forwarder/forwarder/sources/demo"
 )
@@ -65,7 +64,7 @@ func startFeeder(t *testing.T, emu *slsemu.Server, logstore string, shards, tota
 			}
 			var logs []*sdk.Log
 			for len(logs) < perGroup && f.count()+len(logs) < total {
-				logs = append(logs, procLog(g.Next()))
+				logs = append(logs, slsemu.LogFromEvent(g.Next()))
 			}
 			topic := demo.TopicActionTrail
 			if _, err := emu.AppendLogGroupToShard(procProject, logstore, grp%shards, &sdk.LogGroup{Logs: logs, Topic: &topic}); err != nil {
@@ -82,16 +81,6 @@ func startFeeder(t *testing.T, emu *slsemu.Server, logstore string, shards, tota
 
 func (f *feeder) count() int { f.mu.Lock(); defer f.mu.Unlock(); return f.written }
 func (f *feeder) wait()      { <-f.done }
-
-func procLog(ev *event.Event) *sdk.Log {
-	sec := uint32(ev.Time.Unix())
-	l := &sdk.Log{Time: &sec}
-	for _, fl := range ev.Fields {
-		k, v := fl.Key, fl.Value.Str()
-		l.Contents = append(l.Contents, &sdk.LogContent{Key: &k, Value: &v})
-	}
-	return l
-}
 
 func procEmulator(t *testing.T, logstore string, shards int) *slsemu.Server {
 	t.Helper()

@@ -1,18 +1,13 @@
 package builtin_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine"
 	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/sinks/splunkhec/hectest"
 )
 
@@ -23,7 +18,6 @@ import (
 func TestDemoToHECThroughOutage(t *testing.T) {
 	srv := hectest.New(t, hectest.Config{})
 	t.Setenv("FWD_TEST_HEC_TOKEN", hectest.DefaultToken)
-	dir := t.TempDir()
 	src := fmt.Sprintf(`
 source "demo" "d" {
   count      = 6000
@@ -51,21 +45,7 @@ route "r" {
   to    = [sink.splunk_hec.soc]
 }
 `, srv.URL())
-	if err := os.WriteFile(filepath.Join(dir, "f.hcl"), []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := config.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	p, diags := plan.Compile(cfg, builtin.Registries(), config.Run)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	rt := engine.New(engine.Settings{})
-	if _, err := rt.Apply(p); err != nil {
-		t.Fatal(err)
-	}
+	rt := fwdtest.Start(t, fwdtest.Compile(t, builtin.Registries(), src))
 	time.Sleep(700 * time.Millisecond)
 	srv.SetBusy(true)
 	time.Sleep(2 * time.Second)
@@ -75,9 +55,7 @@ route "r" {
 	case <-time.After(60 * time.Second):
 		t.Fatal("stream did not finish")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rt.Shutdown(ctx)
+	fwdtest.Stop(rt)
 
 	seen := map[string]int{}
 	for _, ev := range srv.Events() {

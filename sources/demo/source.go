@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sources"
 )
@@ -87,7 +88,7 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 	emitted, seq := 0, 0
 	for s.cfg.Count == 0 || emitted < s.cfg.Count {
 		if interval > 0 {
-			if d := time.Until(next); d > 0 && !wait(ctx, d) {
+			if d := time.Until(next); d > 0 && !ctxsleep.Sleep(ctx, d) {
 				break
 			}
 			next = next.Add(interval)
@@ -141,15 +142,4 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 	default:
 	}
 	return nil
-}
-
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -9,6 +9,7 @@ import (
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 
 	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/sources"
 )
 
@@ -110,7 +111,7 @@ loop:
 				break
 			}
 			lg.Warn("pull failed; retrying", "err", explain(err), "backoff", backoff)
-			if !sleepCtx(pullCtx, backoff) {
+			if !ctxsleep.Sleep(pullCtx, backoff) {
 				break
 			}
 			backoff = min(backoff*2, 30*time.Second)
@@ -139,7 +140,7 @@ loop:
 		}
 		idle := next == cursor
 		cursor = next
-		if idle && !sleepCtx(pullCtx, fetchIdle) {
+		if idle && !ctxsleep.Sleep(pullCtx, fetchIdle) {
 			break
 		}
 	}
@@ -276,15 +277,4 @@ func convert(gl *sdk.LogGroupList) []*event.Event {
 		}
 	}
 	return evs
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -2,7 +2,6 @@ package sls_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -17,9 +16,7 @@ import (
 
 	"github.com/forwarder/forwarder/engine"
 	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/internal/slsemu"
 	"github.com/forwarder/forwarder/sources/demo"
 )
@@ -64,7 +61,7 @@ func fill(t *testing.T, emu *slsemu.Server, logstore string, shards, n int) {
 		for ; len(logs) < perGroup && i < n; i++ {
 			ev := g.Next()
 			topic, source = ev.Topic, ev.Source
-			logs = append(logs, toLog(ev))
+			logs = append(logs, slsemu.LogFromEvent(ev))
 		}
 		lg := &sdk.LogGroup{Logs: logs, Topic: &topic, Source: &source,
 			LogTags: []*sdk.LogTag{{Key: strp("__receive_time__"), Value: strp("1795939202")}}}
@@ -76,43 +73,14 @@ func fill(t *testing.T, emu *slsemu.Server, logstore string, shards, n int) {
 
 func strp(s string) *string { return &s }
 
-func toLog(ev *event.Event) *sdk.Log {
-	sec, ns := uint32(ev.Time.Unix()), uint32(ev.Time.Nanosecond())
-	l := &sdk.Log{Time: &sec, TimeNs: &ns}
-	for _, f := range ev.Fields {
-		l.Contents = append(l.Contents, &sdk.LogContent{Key: strp(f.Key), Value: strp(f.Value.Str())})
-	}
-	return l
-}
-
 func startRuntime(t *testing.T, hcl string) *engine.Runtime {
 	t.Helper()
 	t.Setenv("TEST_SLS_AK_ID", akID)
 	t.Setenv("TEST_SLS_AK_KEY", akKey)
-	path := filepath.Join(t.TempDir(), "f.hcl")
-	if err := os.WriteFile(path, []byte(hcl), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := config.Load(path)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	p, diags := plan.Compile(cfg, builtin.Registries(), config.Run)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	rt := engine.New(engine.Settings{})
-	if _, err := rt.Apply(p); err != nil {
-		t.Fatal(err)
-	}
-	return rt
+	return fwdtest.Start(t, fwdtest.Compile(t, builtin.Registries(), hcl))
 }
 
-func shutdown(rt *engine.Runtime) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	rt.Shutdown(ctx)
-}
+func shutdown(rt *engine.Runtime) { fwdtest.Stop(rt) }
 
 func sourceHCL(endpoint, logstore, out, extra string) string {
 	return fmt.Sprintf(`
