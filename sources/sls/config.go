@@ -35,6 +35,10 @@ type Config struct {
 	AccessKeyID     sinks.Secret `hcl:"access_key_id,optional" json:"access_key_id,omitempty"`
 	AccessKeySecret sinks.Secret `hcl:"access_key_secret,optional" json:"access_key_secret,omitempty"`
 	SecurityToken   sinks.Secret `hcl:"security_token,optional" json:"security_token,omitempty"`
+	// CredentialsFile is a JSON file with AccessKeyId, AccessKeySecret and
+	// SecurityToken (an STS Credentials object), re-read when it changes:
+	// token rotation needs no restart. Instead of the three keys above.
+	CredentialsFile string `hcl:"credentials_file,optional" json:"credentials_file,omitempty"`
 	// Start is where a shard with no checkpoint begins: "begin", "end" or an
 	// RFC 3339 time. Only the first run uses it; later runs resume from the
 	// checkpoints.
@@ -94,6 +98,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.AccessKeyID == "") != (c.AccessKeySecret == "") {
 		errs = append(errs, attrErr("access_key_secret", "access_key_id and access_key_secret go together"))
+	}
+	if c.CredentialsFile != "" && c.AccessKeyID != "" {
+		errs = append(errs, attrErr("credentials_file", "set credentials_file or access_key_id/access_key_secret, not both"))
 	}
 	if _, err := c.startFrom(); err != nil {
 		errs = append(errs, attrErr("start", "%v", err))

@@ -84,16 +84,18 @@ func (s *Source) client() *sdk.Client {
 			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 60 * time.Second,
 		}}
 	}
-	return &sdk.Client{
+	c := &sdk.Client{
 		Endpoint:        s.cfg.Endpoint,
 		AccessKeyID:     s.cfg.AccessKeyID.Reveal(),
 		AccessKeySecret: s.cfg.AccessKeySecret.Reveal(),
 		SecurityToken:   s.cfg.SecurityToken.Reveal(),
-		UserAgent:       "forwarder/" + s.cfg.ConsumerGroup,
-		RequestTimeOut:  60 * time.Second,
-		RetryTimeOut:    15 * time.Second,
-		HTTPClient:      hc,
 	}
+	if s.cfg.CredentialsFile != "" {
+		c = sdk.CreateNormalInterfaceV2(s.cfg.Endpoint, &fileCredentials{path: s.cfg.CredentialsFile}).(*sdk.Client)
+	}
+	c.UserAgent = "forwarder/" + s.cfg.ConsumerGroup
+	c.RequestTimeOut, c.RetryTimeOut, c.HTTPClient = 60*time.Second, 15*time.Second, hc
+	return c
 }
 
 // Run consumes every configured logstore until ctx ends.
