@@ -3,7 +3,9 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -377,3 +379,50 @@ route "x" {
 		}
 	}
 }
+
+// TestLogProgress: the periodic progress line reports per-source and
+// per-sink rates.
+func TestLogProgress(t *testing.T) {
+	p := compile(t, `
+source "demo" "d" {
+  rate = 2000
+}
+sink "mem" "a" { name = "progress" }
+route "x" {
+  from = [source.demo.d]
+  to   = [sink.mem.a]
+}
+`)
+	rt := fwdtest.Start(t, p)
+	defer fwdtest.Stop(rt)
+	var buf syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		rt.LogProgress(ctx, 300*time.Millisecond, slog.New(slog.NewTextHandler(&buf, nil)))
+		close(done)
+	}()
+	time.Sleep(1100 * time.Millisecond)
+	cancel()
+	<-done
+	line := buf.String()
+	m := regexp.MustCompile(`in\.demo\.d_per_s=(\d+) out\.mem\.a_per_s=(\d+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no progress line with rates:\n%s", line)
+	}
+	if in, _ := strconv.Atoi(m[1]); in < 500 {
+		t.Errorf("reported %d events/s in for a 2000/s source:\n%s", in, line)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -36,6 +36,7 @@ type runCmd struct {
 	Admin           string        `default:"127.0.0.1:9598" help:"Address of the admin HTTP server (/metrics, /health, POST /-/reload); empty turns it off."`
 	Watch           bool          `default:"true" negatable:"" help:"Reload when the configuration files change (also on SIGHUP)."`
 	Debounce        time.Duration `default:"200ms" help:"Wait this long after the last file change before reloading."`
+	Progress        time.Duration `default:"30s" help:"Log events per second in per source and out per sink this often; 0 turns it off."`
 	GCPercent       int           `default:"400" help:"Go GC target (GOGC) unless the GOGC environment variable is set. The live heap is bounded by the in-flight windows and sink queues, so a higher target trades a little memory for much less GC CPU on the decode path."`
 }
 
@@ -80,6 +81,13 @@ func (c *runCmd) Run(e *env) error {
 			if err := rl.Watch(bg, c.Debounce); err != nil {
 				log.Error("config watcher stopped; reload with SIGHUP or POST /-/reload", "err", err)
 			}
+		}()
+	}
+	if c.Progress > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rt.LogProgress(bg, c.Progress, log.With("component", "progress"))
 		}()
 	}
 	hup := make(chan os.Signal, 1)

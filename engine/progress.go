@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+// LogProgress logs, every interval until ctx ends, the rates of events in
+// per source and out per sink since the last line, so a running forwarder
+// shows it is moving (and a stalled sink shows as a rate of 0 with events
+// still coming in).
+func (rt *Runtime) LogProgress(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	prev := rt.counters()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cur, now := rt.counters(), time.Now()
+		secs := now.Sub(last).Seconds()
+		keys := make([]string, 0, len(cur))
+		for k := range cur {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		attrs := make([]any, 0, 2*len(keys))
+		for _, k := range keys {
+			attrs = append(attrs, k+"_per_s", int((cur[k]-prev[k])/secs))
+		}
+		log.Info("progress", attrs...)
+		prev, last = cur, now
+	}
+}
+
+// counters sums the events-in counter per source and the sent counter per
+// sink, keyed "in.SOURCE" and "out.SINK".
+func (rt *Runtime) counters() map[string]float64 {
+	out := map[string]float64{}
+	mfs, err := rt.metrics.Registry.Gather()
+	if err != nil {
+		return out
+	}
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "forwarder_source_events_total":
+			for _, m := range mf.GetMetric() {
+				out["in."+label(m, "source")] += m.GetCounter().GetValue()
+			}
+		case "forwarder_sink_events_total":
+			for _, m := range mf.GetMetric() {
+				if label(m, "outcome") == "sent" {
+					out["out."+label(m, "sink")] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
