@@ -18,7 +18,6 @@ import (
 type snapshot struct {
 	plan     *plan.Plan
 	bySource map[string][]*routeRT
-	sinks    map[string]*sinkRunner
 	pins     atomic.Int64 // Deliver calls routing under this snapshot
 	retired  atomic.Bool
 }
@@ -43,7 +42,8 @@ type output struct {
 
 var runners = sync.Pool{New: func() any { return rules.NewRunner() }}
 
-// pin loads the current snapshot and marks it in use; unpin releases it.
+// pin loads the current snapshot and marks it in use; the caller
+// decrements pins when it is done routing.
 func (rt *Runtime) pin() *snapshot {
 	for {
 		s := rt.cur.Load()

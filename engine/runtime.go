@@ -124,7 +124,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 	}
 
 	// 2. Routes.
-	snap := &snapshot{plan: p, bySource: map[string][]*routeRT{}, sinks: next}
+	snap := &snapshot{plan: p, bySource: map[string][]*routeRT{}}
 	perSource := map[string]int{}
 	for _, r := range p.Routes() {
 		for _, f := range r.From {

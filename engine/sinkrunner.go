@@ -43,11 +43,9 @@ type sinkRunner struct {
 	connected bool
 
 	// stop ends retries: set when the runtime gives up (shutdown deadline).
-	stop     context.Context
-	stopNow  context.CancelFunc
-	wg       sync.WaitGroup
-	refs     int // snapshots using this runner; guarded by Runtime.mu
-	retiring bool
+	stop    context.Context
+	stopNow context.CancelFunc
+	wg      sync.WaitGroup
 
 	sent, rejected, lost prometheus.Counter
 	retries              prometheus.Counter

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/internal/detail"
 )
 
 // OnError says what happens to an event when a rule fails on it at run time.
@@ -177,11 +178,11 @@ func compileExpr(e Expr, what string, opts []expr.Option) (*vm.Program, hcl.Diag
 	}
 	var fe *file.Error
 	if !errors.As(err, &fe) {
-		detail := capital(err.Error()) + "."
+		text := detail.FromError(err)
 		if what == "filter" && strings.Contains(err.Error(), "expected bool") {
-			summary, detail = "Filter is not bool", "A filter must be a boolean expression; "+err.Error()+"."
+			summary, text = "Filter is not bool", "A filter must be a boolean expression; "+err.Error()+"."
 		}
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: e.Range.Ptr()}}
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: text, Subject: e.Range.Ptr()}}
 	}
 	msg := fe.Message
 	if what == "filter" && strings.Contains(msg, "expected bool") {
@@ -189,13 +190,13 @@ func compileExpr(e Expr, what string, opts []expr.Option) (*vm.Program, hcl.Diag
 		msg = "A filter must be a boolean expression; " + msg
 	}
 	rng := e.Range
-	detail := fmt.Sprintf("In %s: %s.", what, msg)
+	text := fmt.Sprintf("In %s: %s.", what, msg)
 	if e.Exact && fe.Line >= 1 {
 		rng = pointInside(e.Range, e.Code, fe)
 	} else if fe.Snippet != "" {
-		detail += "\n" + strings.TrimLeft(fe.Snippet, "\n")
+		text += "\n" + strings.TrimLeft(fe.Snippet, "\n")
 	}
-	return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: &rng}}
+	return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: text, Subject: &rng}}
 }
 
 // pointInside maps an expr error position to a file range. expr gives a
@@ -233,11 +234,4 @@ func advance(p hcl.Pos, rs []rune) hcl.Pos {
 		}
 	}
 	return p
-}
-
-func capital(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/forwarder/forwarder/internal/detail"
 	"github.com/forwarder/forwarder/rules"
 )
 
@@ -78,9 +79,7 @@ type Test struct {
 	Name          string
 	Route         hcl.Traversal
 	Input         map[string]cty.Value
-	InputRange    hcl.Range
 	Expect        map[string]cty.Value
-	ExpectRange   hcl.Range
 	ExpectMeta    map[string]string
 	ExpectDropped bool
 	ExpectDead    bool
@@ -276,7 +275,7 @@ func decodeRule(b *hcl.Block, src []byte) (*Rule, hcl.Diagnostics) {
 		if !d.HasErrors() {
 			oe, err := rules.ParseOnError(s)
 			if err != nil {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid on_error", Detail: capital(err.Error()) + ".", Subject: a.Expr.Range().Ptr()})
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid on_error", Detail: detail.FromError(err), Subject: a.Expr.Range().Ptr()})
 			}
 			r.Spec.OnError = oe
 		}
@@ -370,25 +369,25 @@ func decodeTest(b *hcl.Block) (*Test, hcl.Diagnostics) {
 		diags = append(diags, d...)
 		t.Route = tr
 	}
-	obj := func(name string) (map[string]cty.Value, hcl.Range) {
+	obj := func(name string) map[string]cty.Value {
 		a, ok := content.Attributes[name]
 		if !ok {
-			return nil, hcl.Range{}
+			return nil
 		}
 		v, d := a.Expr.Value(nil)
 		diags = append(diags, d...)
 		if d.HasErrors() {
-			return nil, a.Expr.Range()
+			return nil
 		}
 		if !v.Type().IsObjectType() && !v.Type().IsMapType() {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + name, Detail: "Must be an object: { key = value, … }.", Subject: a.Expr.Range().Ptr()})
-			return nil, a.Expr.Range()
+			return nil
 		}
-		return v.AsValueMap(), a.Expr.Range()
+		return v.AsValueMap()
 	}
-	t.Input, t.InputRange = obj("input")
-	t.Expect, t.ExpectRange = obj("expect")
-	if m, _ := obj("expect_meta"); m != nil {
+	t.Input = obj("input")
+	t.Expect = obj("expect")
+	if m := obj("expect_meta"); m != nil {
 		t.ExpectMeta = map[string]string{}
 		for k, v := range m {
 			if v.Type() == cty.String {
@@ -402,11 +401,4 @@ func decodeTest(b *hcl.Block) (*Test, hcl.Diagnostics) {
 		}
 	}
 	return t, diags
-}
-
-func capital(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

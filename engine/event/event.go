@@ -101,9 +101,6 @@ type Event struct {
 	Fields []Field
 	// Meta are routing hints for sinks (index, sourcetype, severity, …).
 	Meta []Tag
-	// Origin names where the event came from, for dead letters and logs:
-	// "source.shard" or similar. It is not encoded into the event body.
-	Origin string
 }
 
 // Get returns the value of the named field.

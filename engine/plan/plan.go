@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 
 	"github.com/forwarder/forwarder/engine/config"
+	"github.com/forwarder/forwarder/internal/detail"
 	"github.com/forwarder/forwarder/internal/units"
 	"github.com/forwarder/forwarder/rules"
 	"github.com/forwarder/forwarder/sinks"
@@ -304,7 +305,7 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 		}
 		d, err := units.ParseDuration(*v)
 		if err != nil {
-			diags = append(diags, attrDiag("Invalid duration", capital(err.Error())+".", config.AttrRange(body, name, s.DefRange)))
+			diags = append(diags, attrDiag("Invalid duration", detail.FromError(err), config.AttrRange(body, name, s.DefRange)))
 			return
 		}
 		*dst = d
@@ -324,7 +325,7 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 			if bb.MaxBytes != nil {
 				n, err := units.ParseSize(*bb.MaxBytes)
 				if err != nil {
-					diags = append(diags, attrDiag("Invalid size", capital(err.Error())+".", config.AttrRange(b.Body, "max_bytes", b.DefRange)))
+					diags = append(diags, attrDiag("Invalid size", detail.FromError(err), config.AttrRange(b.Body, "max_bytes", b.DefRange)))
 				}
 				r.MaxBytes = n
 			}
@@ -369,10 +370,10 @@ func (c *compiler) decode(s *config.Component, body hcl.Body, cfg sinks.Config) 
 			if c.mode == config.Validate && deferred[ae.Attr] {
 				continue
 			}
-			diags = append(diags, attrDiag("Invalid "+ae.Attr, capital(ae.Err.Error())+".", config.AttrRange(s.Body, ae.Attr, s.DefRange)))
+			diags = append(diags, attrDiag("Invalid "+ae.Attr, detail.FromError(ae.Err), config.AttrRange(s.Body, ae.Attr, s.DefRange)))
 			continue
 		}
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + s.Type + " configuration", Detail: capital(e.Error()) + ".", Subject: s.DefRange.Ptr()})
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + s.Type + " configuration", Detail: detail.FromError(e), Subject: s.DefRange.Ptr()})
 	}
 	return diags
 }
@@ -517,13 +518,6 @@ func keys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func capital(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // closest returns the candidate nearest to s by edit distance, if it is near

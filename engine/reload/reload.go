@@ -137,9 +137,7 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 			}
 			r.Log.Warn("config watcher", "err", err)
 		case <-timer.C:
-			if err := r.Reload("file change"); err != nil && !errors.Is(err, ErrUnchanged) {
-				continue // logged by Reload
-			}
+			_ = r.Reload("file change") // Reload counts every outcome and logs applied and rejected ones
 		}
 	}
 }

@@ -162,7 +162,6 @@ func auditEvent(seq int) *event.Event {
 			{Key: "user", Value: event.String("ci-deployer")},
 			{Key: "seq", Value: event.String(strconv.Itoa(seq))},
 		},
-		Origin: "actiontrail/shard 0",
 	}
 }
 

@@ -53,7 +53,7 @@ func (c *consumer) run(ctx context.Context, out sources.Output) error {
 			// timeout): its shards may be another's now. Stop them, rejoin.
 			c.log.Warn("consumer expired by SLS; releasing shards and rejoining", "err", err)
 			held = nil
-			c.stopAll(ctx)
+			c.stopAll()
 		default:
 			if time.Since(lastWarn) > 30*time.Second {
 				c.log.Warn("heartbeat failed", "err", explain(err))
@@ -62,13 +62,15 @@ func (c *consumer) run(ctx context.Context, out sources.Output) error {
 			if time.Since(lastOK) > timeout+interval {
 				c.log.Warn("no heartbeat succeeded within the group timeout; releasing shards", "timeout", timeout)
 				held = nil
-				c.stopAll(ctx)
+				c.stopAll()
 			}
 		}
 		c.reconcile(ctx, out, held)
 		select {
 		case <-ctx.Done():
-			c.shutdown()
+			// Each worker waits (bounded) for its acknowledgements and
+			// commits its checkpoint before it reports done.
+			c.stopAll()
 			return nil
 		case <-tick.C:
 		}
@@ -111,7 +113,8 @@ func (c *consumer) reconcile(ctx context.Context, out sources.Output, held []int
 	}
 }
 
-func (c *consumer) stopAll(context.Context) {
+// stopAll stops every worker and waits until each has finished.
+func (c *consumer) stopAll() {
 	c.mu.Lock()
 	ws := make([]*shardWorker, 0, len(c.workers))
 	for _, w := range c.workers {
@@ -122,10 +125,4 @@ func (c *consumer) stopAll(context.Context) {
 	for _, w := range ws {
 		<-w.done
 	}
-}
-
-// shutdown stops every worker; each waits (bounded) for its acknowledgements
-// and commits its checkpoint.
-func (c *consumer) shutdown() {
-	c.stopAll(context.Background())
 }

@@ -3,6 +3,7 @@ package sls
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -222,7 +223,7 @@ func (w *shardWorker) reset(cursor string) {
 // commit writes the acknowledged prefix's end cursor. forceSuccess=false:
 // SLS refuses it when this consumer no longer holds the shard, so a stale
 // consumer never moves a new owner's checkpoint.
-func (w *shardWorker) commit(lg interface{ Warn(string, ...any) }) {
+func (w *shardWorker) commit(lg *slog.Logger) {
 	w.mu.Lock()
 	cp := w.ackedTo // never passes an unacknowledged (or failed) batch
 	w.mu.Unlock()
