@@ -183,27 +183,14 @@ func validSDName(s string) bool {
 	return true
 }
 
+// denySDName lists the PRINTUSASCII bytes an SD-NAME may not hold.
+var denySDName = denySet('=', ']', '"')
+
 // appendSDName appends s as an SD-NAME, replacing forbidden characters
 // with '_' and cutting it to 32 bytes.
 func appendSDName(dst []byte, s string) []byte {
 	if s == "" {
 		return append(dst, '_')
 	}
-	n := 0
-	for i := 0; i < len(s) && n < 32; n++ {
-		b := s[i]
-		if b >= 33 && b <= 126 && b != '=' && b != ']' && b != '"' {
-			dst = append(dst, b)
-			i++
-			continue
-		}
-		dst = append(dst, '_')
-		if b < utf8.RuneSelf {
-			i++
-		} else {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-		}
-	}
-	return dst
+	return appendRestricted(dst, s, 32, denySDName)
 }

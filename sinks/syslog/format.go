@@ -335,12 +335,12 @@ func (f *formatter) append3164(dst []byte, e *event.Event, m *metaOverrides, sc 
 	dst = append(dst, ':')
 	dst = appendInt(dst, sec, 2)
 	dst = append(dst, ' ')
-	dst = appendField3164(dst, m.host, maxHostname, deny3164Host)
+	dst = appendRestricted(dst, m.host, maxHostname, deny3164Host)
 	dst = append(dst, ' ')
-	dst = appendField3164(dst, m.appName, maxTag3164, deny3164Tag)
+	dst = appendRestricted(dst, m.appName, maxTag3164, deny3164Tag)
 	if f.procID != "" {
 		dst = append(dst, '[')
-		dst = appendField3164(dst, f.procID, maxProcID, deny3164PID)
+		dst = appendRestricted(dst, f.procID, maxProcID, deny3164PID)
 		dst = append(dst, ']')
 	}
 	dst = append(dst, ':', ' ')
@@ -375,7 +375,7 @@ func escapeDEL(dst []byte, from int, sc *scratch) []byte {
 }
 
 // appendField3164 is appendHeaderField with extra forbidden characters.
-func appendField3164(dst []byte, s string, max int, deny *[128]bool) []byte {
+func appendRestricted(dst []byte, s string, max int, deny *[128]bool) []byte {
 	start := len(dst)
 	dst = appendHeaderField(dst, s, max)
 	for i := start; i < len(dst); i++ {
