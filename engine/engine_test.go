@@ -96,8 +96,8 @@ func (s *memSink) count() (distinct, total int) {
 	return
 }
 
-func registries(t *testing.T) plan.Registries {
-	reg, err := sinks.NewRegistry(memFactory())
+func registries(t testing.TB) plan.Registries {
+	reg, err := sinks.NewRegistry(memFactory(), recFactory())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,13 @@ type Metrics struct {
 	EventsIn        *prometheus.CounterVec // source
 	BytesIn         *prometheus.CounterVec // source
 	CursorResets    *prometheus.CounterVec // source
-	RouteEvents     *prometheus.CounterVec // route, outcome (passed, filtered, dead_lettered, dropped)
+	RouteEvents     *prometheus.CounterVec // route, outcome (passed, filtered, dead_lettered, dropped, lost)
 	SinkEvents      *prometheus.CounterVec // sink, outcome (sent, rejected, dead_lettered_lost)
 	SinkRetries     *prometheus.CounterVec // sink
 	SinkLatency     *prometheus.HistogramVec
 	SinkQueued      *prometheus.GaugeVec // sink
 	SinkConnected   *prometheus.GaugeVec // sink
+	SinkPending     *prometheus.GaugeVec // sink
 	ReloadOK        prometheus.Gauge
 	ReloadTotal     *prometheus.CounterVec // result
 	ReloadTimestamp prometheus.Gauge
@@ -31,12 +32,13 @@ func NewMetrics() *Metrics {
 		EventsIn:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_events_total", Help: "Events read from a source."}, []string{"source"}),
 		BytesIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_bytes_total", Help: "Raw log bytes (keys and values) read from a source."}, []string{"source"}),
 		CursorResets:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_cursor_resets_total", Help: "Shard positions abandoned because SLS no longer had the data (InvalidCursor); events were skipped."}, []string{"source"}),
-		RouteEvents:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_route_events_total", Help: "Events seen by a route, by outcome: passed, filtered, dead_lettered, dropped."}, []string{"route", "outcome"}),
+		RouteEvents:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_route_events_total", Help: "Events seen by a route, by outcome: passed, filtered, dead_lettered, dropped, lost (failed a rule with no dead-letter sink; logged)."}, []string{"route", "outcome"}),
 		SinkEvents:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_events_total", Help: "Events a sink finished with, by outcome: sent, rejected, lost (rejected with no dead-letter sink)."}, []string{"sink", "outcome"}),
 		SinkRetries:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_retries_total", Help: "Failed sink writes that will be retried."}, []string{"sink"}),
 		SinkLatency:     prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "forwarder_sink_write_seconds", Help: "Latency of one sink write (one batch).", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10)}, []string{"sink"}),
 		SinkQueued:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_queued_batches", Help: "Source batches waiting in a sink's queue."}, []string{"sink"}),
 		SinkConnected:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_connected", Help: "1 when the sink's last connect or write succeeded."}, []string{"sink"}),
+		SinkPending:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_pending_events", Help: "Events a sink holds and has not finished with: queued, batched, being written or waiting to be retried."}, []string{"sink"}),
 		ReloadOK:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "forwarder_config_last_reload_successful", Help: "1 if the last configuration reload succeeded."}),
 		ReloadTotal:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_config_reloads_total", Help: "Configuration reloads, by result: success, failure, unchanged."}, []string{"result"}),
 		ReloadTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "forwarder_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful reload."}),
@@ -44,7 +46,39 @@ func NewMetrics() *Metrics {
 		Applies:         prometheus.NewCounter(prometheus.CounterOpts{Name: "forwarder_config_applies_total", Help: "Plans applied to the runtime."}),
 	}
 	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.CursorResets, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
-		m.SinkConnected, m.ReloadOK, m.ReloadTotal, m.ReloadTimestamp, m.PlanInfo, m.Applies,
+		m.SinkConnected, m.SinkPending, m.ReloadOK, m.ReloadTotal, m.ReloadTimestamp, m.PlanInfo, m.Applies,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
+}
+
+// routeOutcomes are the outcome labels of forwarder_route_events_total.
+var routeOutcomes = []string{"passed", "filtered", "dead_lettered", "dropped", "lost"}
+
+// routeMetrics are one route's counters, resolved once per Apply.
+type routeMetrics struct {
+	passed, filtered, failed, dropped, lost prometheus.Counter
+}
+
+func (m *Metrics) route(name string) *routeMetrics {
+	c := func(outcome string) prometheus.Counter { return m.RouteEvents.WithLabelValues(name, outcome) }
+	return &routeMetrics{passed: c("passed"), filtered: c("filtered"), failed: c("dead_lettered"), dropped: c("dropped"), lost: c("lost")}
+}
+
+// deleteRoute drops a removed route's series.
+func (m *Metrics) deleteRoute(name string) {
+	for _, o := range routeOutcomes {
+		m.RouteEvents.DeleteLabelValues(name, o)
+	}
+}
+
+// deleteSink drops a removed sink's series.
+func (m *Metrics) deleteSink(key string) {
+	for _, o := range []string{"sent", "rejected", "lost"} {
+		m.SinkEvents.DeleteLabelValues(key, o)
+	}
+	m.SinkRetries.DeleteLabelValues(key)
+	m.SinkLatency.DeleteLabelValues(key)
+	m.SinkQueued.DeleteLabelValues(key)
+	m.SinkConnected.DeleteLabelValues(key)
+	m.SinkPending.DeleteLabelValues(key)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,19 +17,15 @@ import (
 type snapshot struct {
 	plan     *plan.Plan
 	bySource map[string][]*routeRT
-	pins     atomic.Int64 // Deliver calls routing under this snapshot
-	retired  atomic.Bool
 }
 
+// routeRT is one route as one source's batches run through it.
 type routeRT struct {
 	route      *plan.Route
 	to         []*sinkRunner
 	deadLetter *sinkRunner
-	clone      bool // the route changes events that other routes also see
-	passed     prometheus.Counter
-	filtered   prometheus.Counter
-	failed     prometheus.Counter
-	dropped    prometheus.Counter
+	clone      bool // from the plan: the route changes events another route of this source reads
+	*routeMetrics
 }
 
 // output is the sources.Output the runtime binds to one source.
@@ -42,38 +37,29 @@ type output struct {
 
 var runners = sync.Pool{New: func() any { return rules.NewRunner() }}
 
-// pin loads the current snapshot and marks it in use; the caller
-// decrements pins when it is done routing.
-func (rt *Runtime) pin() *snapshot {
-	for {
-		s := rt.cur.Load()
-		if s == nil {
-			return nil
-		}
-		s.pins.Add(1)
-		if !s.retired.Load() {
-			return s
-		}
-		s.pins.Add(-1)
-	}
-}
-
 // errNoPlan is returned by Deliver before the first Apply.
 var errNoPlan = errors.New("engine: no plan applied")
 
 // Deliver routes b under the current snapshot and queues each kept event to
 // its route's sinks. See sources.Output.
 func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) error {
-	snap := o.rt.pin()
+	snap := o.rt.cur.Load()
 	if snap == nil {
 		done(errNoPlan)
 		return errNoPlan
 	}
-	defer snap.pins.Add(-1)
+	rt := o.rt
+	rt.outstanding.Add(1)
+	t := newTracker(func(err error) {
+		if err != nil && rt.stopping.Load() {
+			rt.failedLate.Add(1)
+		}
+		rt.outstanding.Add(-1)
+		done(err)
+	})
 	o.in.Add(float64(len(b.Events)))
 	o.inB.Add(float64(b.RawSize()))
 
-	t := newTracker(done)
 	routes := snap.bySource[o.source]
 	run := runners.Get().(*rules.Runner)
 	defer runners.Put(run)
@@ -94,7 +80,7 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 			case rules.Failed:
 				r.failed.Inc()
 				t.add(1)
-				deadLetter(item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name}, err.Error(), o.rt.log, o.rt.lostRule)
+				deadLetter(item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name}, err.Error(), rt.log, r.lost)
 			}
 		}
 		r.passed.Add(float64(len(kept)))
@@ -109,7 +95,7 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 			t.add(len(items))
 			if err := s.enqueue(ctx, items); err != nil {
 				// Not queued: take the parts back and fail the batch; the
-				// source will not checkpoint it.
+				// source will not checkpoint it and reads it again.
 				t.release(len(items), err)
 				t.release(1, err)
 				return err

@@ -1,6 +1,15 @@
 // Package engine runs plans: it routes source batches through rules to sink
 // runners, tracks acknowledgements back to the sources, and applies new
 // plans atomically (hot reload) while reusing unchanged sources and sinks.
+//
+// Lifecycle. The Runtime owns every goroutine it starts: a supervisor per
+// source, a batcher and InFlight writers per sink runner, and a retirer per
+// sink runner an Apply replaced. Apply never waits for a sink or a source:
+// it builds, swaps the snapshot and returns; replaced sources stop and
+// replaced sinks drain in the background. Shutdown stops the sources, lets
+// the sinks deliver until its context ends, then gives up on what is left
+// (those batches are not acknowledged, so the sources read them again on the
+// next start) and waits for every goroutine.
 package engine
 
 import (
@@ -8,9 +17,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/engine/plan"
 	"github.com/forwarder/forwarder/internal/ctxsleep"
@@ -23,28 +31,42 @@ type Settings struct {
 	Metrics *Metrics // nil: a new set
 	// DrainTimeout bounds how long a retired sink may take to deliver what
 	// it holds before it is closed anyway (its batches then stay
-	// unacknowledged and are read again).
+	// unacknowledged and are read again). A retired sink that is failing is
+	// closed at once, so its batches go to the new plan's sinks promptly.
 	DrainTimeout time.Duration
+	// ProgressEvery is how often Shutdown logs what is still pending
+	// (default 5 s).
+	ProgressEvery time.Duration
 }
 
 // Runtime is the running state: sink runners, source goroutines and the
-// current snapshot. Apply is serialised; Deliver is lock-free.
+// current snapshot. Apply and Shutdown are serialised; Deliver is lock-free.
 type Runtime struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	drain    time.Duration
-	lostRule prometheus.Counter
+	progress time.Duration
 
-	mu      sync.Mutex // serialises Apply and Shutdown
-	cur     atomicSnapshot
-	sinks   map[string]*sinkRunner   // key → runner of the current plan
-	sources map[string]*sourceRunner // key → running source
-	stopped bool
+	mu       sync.Mutex // serialises Apply and Shutdown
+	cur      atomic.Pointer[snapshot]
+	sinks    map[string]*sinkRunner   // key → runner of the current plan
+	sources  map[string]*sourceRunner // key → running source
+	retiring map[*sinkRunner]struct{} // runners replaced by an Apply, still draining (under srcMu)
+	stopped  bool
 
-	srcWG   sync.WaitGroup
-	srcDone chan struct{} // closed when every started source has returned
-	srcLive int
+	wg sync.WaitGroup // every goroutine the runtime started
+
 	srcMu   sync.Mutex
+	active  map[*sourceRunner]bool // sources of the current plan → ended by themselves
+	srcDone chan struct{}          // closed when every active source ended by itself
+
+	// Batches routed and not yet answered, and batches answered with an
+	// error after Shutdown began: the exit status of a shutdown.
+	outstanding atomic.Int64
+	stopping    atomic.Bool
+	failedLate  atomic.Int64
+
+	metricsMu sync.Mutex // orders series deletion of retired components against re-creation
 }
 
 type sourceRunner struct {
@@ -64,10 +86,13 @@ func New(set Settings) *Runtime {
 	if set.DrainTimeout == 0 {
 		set.DrainTimeout = 30 * time.Second
 	}
+	if set.ProgressEvery == 0 {
+		set.ProgressEvery = 5 * time.Second
+	}
 	return &Runtime{
-		log: set.Logger, metrics: set.Metrics, drain: set.DrainTimeout,
-		lostRule: set.Metrics.SinkEvents.WithLabelValues("", "lost"),
-		sinks:    map[string]*sinkRunner{}, sources: map[string]*sourceRunner{},
+		log: set.Logger, metrics: set.Metrics, drain: set.DrainTimeout, progress: set.ProgressEvery,
+		sinks: map[string]*sinkRunner{}, sources: map[string]*sourceRunner{},
+		retiring: map[*sinkRunner]struct{}{}, active: map[*sourceRunner]bool{},
 		srcDone: make(chan struct{}),
 	}
 }
@@ -92,8 +117,10 @@ type ApplyStats struct {
 // Apply makes p the running plan. Sinks and sources whose fingerprints did
 // not change keep running untouched (no reconnect, no consumer rebalance);
 // new and changed ones are built first, then one atomic swap makes the new
-// snapshot live, then retired ones drain and close. If building fails,
-// nothing changes.
+// snapshot live. Replaced sources stop in the background (committing what
+// their acknowledged batches allow) and their successors start once they
+// have; replaced sinks drain in the background. Apply never waits for a
+// sink or a source. If building fails, nothing changes.
 func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -105,6 +132,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 	// 1. Sinks: reuse or build.
 	next := map[string]*sinkRunner{}
 	var built []*sinkRunner
+	rt.metricsMu.Lock()
 	for _, spec := range p.Sinks() {
 		if old, ok := rt.sinks[spec.Key]; ok && old.spec.Fingerprint == spec.Fingerprint {
 			next[spec.Key] = old
@@ -113,6 +141,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 		}
 		r, err := newSinkRunner(spec, rt.log, rt.metrics)
 		if err != nil {
+			rt.metricsMu.Unlock()
 			for _, b := range built {
 				b.stopNow()
 			}
@@ -122,88 +151,94 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 		next[spec.Key] = r
 		st.SinksNew++
 	}
+	rt.metricsMu.Unlock()
 
-	// 2. Routes.
+	// 2. Sources to build: a failure here also changes nothing.
+	want := map[string]*plan.SourceSpec{}
+	for _, s := range p.Sources() {
+		want[s.Key] = s
+	}
+	type newSource struct {
+		spec *plan.SourceSpec
+		src  sources.Source
+	}
+	var starts []newSource
+	for key, spec := range want {
+		if sr, ok := rt.sources[key]; ok && sr.fingerprint == spec.Fingerprint {
+			continue
+		}
+		src, err := spec.Factory.New(spec.Config, sources.Settings{Name: key, Logger: rt.log.With("source", key),
+			CursorResets: rt.metrics.CursorResets.WithLabelValues(key)})
+		if err != nil {
+			for _, b := range built {
+				b.stopNow()
+			}
+			return st, fmt.Errorf("source %q: %w", key, err)
+		}
+		starts = append(starts, newSource{spec, src})
+	}
+
+	// 3. Routes, resolved per source with the plan's clone decision.
 	snap := &snapshot{plan: p, bySource: map[string][]*routeRT{}}
-	perSource := map[string]int{}
 	for _, r := range p.Routes() {
+		rm := rt.metrics.route(r.Name)
 		for _, f := range r.From {
-			perSource[f]++
-		}
-	}
-	for _, r := range p.Routes() {
-		rrt := &routeRT{
-			route:    r,
-			passed:   rt.metrics.RouteEvents.WithLabelValues(r.Name, "passed"),
-			filtered: rt.metrics.RouteEvents.WithLabelValues(r.Name, "filtered"),
-			failed:   rt.metrics.RouteEvents.WithLabelValues(r.Name, "dead_lettered"),
-			dropped:  rt.metrics.RouteEvents.WithLabelValues(r.Name, "dropped"),
-		}
-		for _, k := range r.To {
-			rrt.to = append(rrt.to, next[k])
-		}
-		if r.DeadLetter != "" {
-			rrt.deadLetter = next[r.DeadLetter]
-		}
-		for _, f := range r.From {
-			// A route that changes events works on copies when the source's
-			// events also go through another route.
-			rrt.clone = r.Mutates && perSource[f] > 1
-			snap.bySource[f] = append(snap.bySource[f], rrt)
+			for _, sr := range p.SourceRoutes(f) {
+				if sr.Route != r {
+					continue
+				}
+				rrt := &routeRT{route: r, clone: sr.Clone, routeMetrics: rm}
+				for _, k := range r.To {
+					rrt.to = append(rrt.to, next[k])
+				}
+				if r.DeadLetter != "" {
+					rrt.deadLetter = next[r.DeadLetter]
+				}
+				snap.bySource[f] = append(snap.bySource[f], rrt)
+			}
 		}
 	}
 
-	// 3. Swap.
+	// 4. Swap.
 	for _, b := range built {
-		b.start()
+		rt.startSink(b)
 	}
 	old := rt.cur.Swap(snap)
 	prevSinks := rt.sinks
 	rt.sinks = next
 
-	// 4. Sources: keep unchanged, stop removed or changed, start new ones.
-	want := map[string]*plan.SourceSpec{}
-	for _, s := range p.Sources() {
-		want[s.Key] = s
-	}
+	// 5. Sources: keep unchanged, stop removed or changed ones in the
+	// background, start new ones (a replacement once its predecessor ended).
+	prevSources := map[string]*sourceRunner{}
 	for key, sr := range rt.sources {
 		if s, ok := want[key]; ok && s.Fingerprint == sr.fingerprint {
 			st.SourcesKept++
 			continue
 		}
-		rt.stopSource(sr)
+		rt.retireSource(sr)
+		prevSources[key] = sr
 		delete(rt.sources, key)
 		st.SourcesGone++
 	}
-	for key, spec := range want {
-		if _, ok := rt.sources[key]; ok {
-			continue
+	for _, ns := range starts {
+		var after <-chan struct{}
+		if prev := prevSources[ns.spec.Key]; prev != nil {
+			after = prev.done
 		}
-		if err := rt.startSource(spec); err != nil {
-			rt.log.Error("source failed to start", "source", key, "err", err)
-			continue
-		}
+		rt.startSource(ns.spec, ns.src, after)
 		st.SourcesStarted++
 	}
 
-	// 5. Retire: wait until no Deliver routes under the old snapshot, then
-	// drain and close the sinks no longer used.
-	if old != nil {
-		old.retired.Store(true)
-		for old.pins.Load() > 0 {
-			time.Sleep(time.Millisecond)
-		}
-	}
+	// 6. Retire sinks no longer used, in the background.
 	for key, r := range prevSinks {
 		if next[key] == r {
 			continue
 		}
 		st.SinksRetired++
-		go func(r *sinkRunner) {
-			ctx, cancel := context.WithTimeout(context.Background(), rt.drain)
-			defer cancel()
-			r.close(ctx)
-		}(r)
+		rt.retireSink(r)
+	}
+	if old != nil {
+		rt.deleteRouteSeries(old.plan, p)
 	}
 	rt.metrics.Applies.Inc()
 	rt.metrics.PlanInfo.Reset()
@@ -214,106 +249,265 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 	return st, nil
 }
 
-func (rt *Runtime) startSource(spec *plan.SourceSpec) error {
-	lg := rt.log.With("source", spec.Key)
-	src, err := spec.Factory.New(spec.Config, sources.Settings{Name: spec.Key, Logger: lg, CursorResets: rt.metrics.CursorResets.WithLabelValues(spec.Key)})
-	if err != nil {
-		return fmt.Errorf("source %q: %w", spec.Key, err)
+func (rt *Runtime) startSink(r *sinkRunner) {
+	r.start()
+}
+
+// retireSink drains r in the background: a healthy sink delivers what it
+// holds (bounded by the drain timeout); a failing one is stopped at once so
+// its batches are answered with an error and read again by their sources
+// under the new plan. Its metric series go once it is closed, unless the
+// current plan has a sink of the same key.
+func (rt *Runtime) retireSink(r *sinkRunner) {
+	rt.srcMu.Lock()
+	rt.retiring[r] = struct{}{}
+	rt.srcMu.Unlock()
+	rt.wg.Add(1)
+	go func() {
+		defer rt.wg.Done()
+		r.drainAndClose(rt.drain)
+		rt.srcMu.Lock()
+		delete(rt.retiring, r)
+		rt.srcMu.Unlock()
+		rt.metricsMu.Lock()
+		defer rt.metricsMu.Unlock()
+		if p := rt.Plan(); p == nil || !p.HasSink(r.key) {
+			rt.metrics.deleteSink(r.key)
+		}
+	}()
+}
+
+// deleteRouteSeries drops the series of routes that old had and p has not.
+func (rt *Runtime) deleteRouteSeries(old, p *plan.Plan) {
+	keep := map[string]bool{}
+	for _, r := range p.Routes() {
+		keep[r.Name] = true
 	}
+	for _, r := range old.Routes() {
+		if !keep[r.Name] {
+			rt.metrics.deleteRoute(r.Name)
+		}
+	}
+}
+
+// startSource runs src under a supervisor goroutine, after the channel
+// after closes (the source it replaces has stopped and committed).
+func (rt *Runtime) startSource(spec *plan.SourceSpec, src sources.Source, after <-chan struct{}) {
+	lg := rt.log.With("source", spec.Key)
 	ctx, cancel := context.WithCancel(context.Background())
 	sr := &sourceRunner{key: spec.Key, fingerprint: spec.Fingerprint, cancel: cancel, done: make(chan struct{})}
 	rt.sources[spec.Key] = sr
 	out := &output{rt: rt, source: spec.Key, in: rt.metrics.EventsIn.WithLabelValues(spec.Key), inB: rt.metrics.BytesIn.WithLabelValues(spec.Key)}
 	rt.srcMu.Lock()
-	rt.srcLive++
+	rt.active[sr] = false
 	rt.srcMu.Unlock()
-	rt.srcWG.Add(1)
+	rt.wg.Add(1)
 	go func() {
-		defer rt.srcWG.Done()
+		defer rt.wg.Done()
 		defer close(sr.done)
-		defer rt.sourceEnded()
-		rt.supervise(ctx, lg, src, out)
+		if after != nil {
+			select {
+			case <-after:
+			case <-ctx.Done():
+				return
+			}
+		}
+		self := rt.supervise(ctx, lg, src, out)
+		rt.sourceEnded(sr, self)
 	}()
-	return nil
 }
 
 // supervise runs a source, restarting it with capped backoff when it fails.
-// A source that returns nil has finished (a bounded demo) or was stopped.
-func (rt *Runtime) supervise(ctx context.Context, lg *slog.Logger, src sources.Source, out sources.Output) {
+// It reports whether the source finished by itself (a bounded demo), as
+// opposed to being stopped.
+func (rt *Runtime) supervise(ctx context.Context, lg *slog.Logger, src sources.Source, out sources.Output) bool {
 	backoff := time.Second
 	for {
 		err := src.Run(ctx, out)
-		if err == nil || ctx.Err() != nil {
-			return
+		if ctx.Err() != nil {
+			return false
 		}
-		lg.Error("source failed; restarting", "err", err, "backoff", backoff)
+		if err == nil {
+			return true
+		}
+		lg.Error("source failed; restarting", "err", err, "backoff", backoff.String())
 		if !ctxsleep.Sleep(ctx, backoff) {
-			return
+			return false
 		}
 		backoff = min(backoff*2, time.Minute)
 	}
 }
 
-func (rt *Runtime) sourceEnded() {
+// sourceEnded records a source's end; SourcesDone closes once every source
+// of the current plan ended by itself. Sources stopped by a reload or by
+// Shutdown never count.
+func (rt *Runtime) sourceEnded(sr *sourceRunner, self bool) {
 	rt.srcMu.Lock()
 	defer rt.srcMu.Unlock()
-	rt.srcLive--
-	if rt.srcLive == 0 {
-		select {
-		case <-rt.srcDone:
-		default:
-			close(rt.srcDone)
+	if _, ok := rt.active[sr]; !ok {
+		return
+	}
+	if !self {
+		delete(rt.active, sr)
+		return
+	}
+	rt.active[sr] = true
+	rt.checkFinishedLocked()
+}
+
+func (rt *Runtime) checkFinishedLocked() {
+	if len(rt.active) == 0 {
+		return
+	}
+	for _, finished := range rt.active {
+		if !finished {
+			return
 		}
+	}
+	select {
+	case <-rt.srcDone:
+	default:
+		close(rt.srcDone)
 	}
 }
 
-// SourcesDone is closed once every source started so far has returned: a
-// bounded run (demo with a count) has finished.
+// retireSource stops sr in the background; it no longer counts towards
+// SourcesDone.
+func (rt *Runtime) retireSource(sr *sourceRunner) {
+	rt.srcMu.Lock()
+	delete(rt.active, sr)
+	rt.checkFinishedLocked()
+	rt.srcMu.Unlock()
+	sr.cancel()
+}
+
+// SourcesDone is closed once every source of the current plan has finished
+// by itself: a bounded run (a demo with a count) is over.
 func (rt *Runtime) SourcesDone() <-chan struct{} { return rt.srcDone }
 
-func (rt *Runtime) stopSource(sr *sourceRunner) {
-	sr.cancel()
-	<-sr.done
+// ShutdownResult says how a shutdown ended.
+type ShutdownResult struct {
+	// Undelivered is the number of source batches that were routed but not
+	// delivered (or dead-lettered) when the shutdown ended. They were not
+	// acknowledged, so a durable source (SLS) reads them again on restart.
+	Undelivered int64
+	// Forced is true when ctx ended before the sinks had delivered
+	// everything.
+	Forced bool
 }
 
 // Shutdown stops the sources (they stop pulling and commit what was
-// acknowledged), then drains every sink until ctx ends, then closes them.
-// Batches still unanswered at the deadline are not acknowledged, so they are
-// read again on the next start.
-func (rt *Runtime) Shutdown(ctx context.Context) {
+// acknowledged) and lets the sinks deliver what they hold until ctx ends,
+// logging what is still pending every few seconds. When ctx ends first, the
+// sinks give up: batches still unanswered are not acknowledged, so they are
+// read again on the next start. Every goroutine the runtime started has
+// ended when Shutdown returns (sources get a few seconds to commit after the
+// sinks gave up).
+func (rt *Runtime) Shutdown(ctx context.Context) ShutdownResult {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if rt.stopped {
-		return
+		return ShutdownResult{}
 	}
 	rt.stopped = true
+	rt.stopping.Store(true)
 	for _, sr := range rt.sources {
 		sr.cancel()
 	}
-	srcs := make(chan struct{})
-	go func() { rt.srcWG.Wait(); close(srcs) }()
-	select {
-	case <-srcs:
-	case <-ctx.Done():
-		rt.log.Warn("sources did not stop before the shutdown deadline")
+	sourcesDone := func() bool {
+		for _, sr := range rt.sources {
+			select {
+			case <-sr.done:
+			default:
+				return false
+			}
+		}
+		return true
 	}
-	var wg sync.WaitGroup
+	var res ShutdownResult
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	lastLog := time.Now()
+wait:
+	for {
+		if sourcesDone() && rt.outstanding.Load() == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			res.Forced = true
+			break wait
+		case <-tick.C:
+		}
+		if time.Since(lastLog) >= rt.progress {
+			lastLog = time.Now()
+			rt.logPending()
+		}
+	}
+	if res.Forced {
+		rt.logPending()
+		rt.log.Warn("shutdown deadline reached; sinks give up on what they hold (it was not acknowledged and is read again on restart)")
+	}
+	// Stop every sink: retries end, what is left is answered with an error.
+	all := rt.allSinks()
+	for _, r := range all {
+		r.stopNow()
+	}
+	grace := time.NewTimer(5 * time.Second)
+	defer grace.Stop()
+	for _, sr := range rt.sources {
+		select {
+		case <-sr.done:
+		case <-grace.C:
+			rt.log.Error("a source did not stop after its sinks gave up; exiting anyway", "source", sr.key)
+		}
+	}
+	var cwg sync.WaitGroup
 	for _, r := range rt.sinks {
-		wg.Add(1)
-		go func(r *sinkRunner) {
-			defer wg.Done()
-			r.close(ctx)
-		}(r)
+		cwg.Add(1)
+		go func() {
+			defer cwg.Done()
+			r.drainAndClose(0)
+		}()
 	}
-	wg.Wait()
-	// Sinks have answered every batch, so sources see their last
-	// acknowledgements now; still, never let one source hang the exit.
+	cwg.Wait()
+	waited := make(chan struct{})
+	go func() { rt.wg.Wait(); close(waited) }()
 	select {
-	case <-srcs:
-	case <-time.After(10 * time.Second):
-		rt.log.Error("a source did not stop after its sinks closed; exiting anyway")
+	case <-waited:
+	case <-grace.C:
+		rt.log.Error("runtime goroutines still running at exit")
 	}
-	if s := rt.cur.Load(); s != nil {
-		s.retired.Store(true)
+	res.Undelivered = rt.outstanding.Load() + rt.failedLate.Load()
+	return res
+}
+
+func (rt *Runtime) allSinks() []*sinkRunner {
+	out := make([]*sinkRunner, 0, len(rt.sinks))
+	for _, r := range rt.sinks {
+		out = append(out, r)
+	}
+	rt.srcMu.Lock()
+	for r := range rt.retiring {
+		out = append(out, r)
+	}
+	rt.srcMu.Unlock()
+	return out
+}
+
+// logPending logs, per sink that still holds events, how many, its retries
+// and its last error.
+func (rt *Runtime) logPending() {
+	for _, r := range rt.allSinks() {
+		if n := r.pending.Load(); n > 0 {
+			attrs := []any{"sink", r.key, "events", n, "retries", r.retryCount.Load()}
+			if e := r.lastError(); e != "" {
+				attrs = append(attrs, "last_error", e)
+			}
+			rt.log.Info("shutdown: waiting for sink", attrs...)
+		}
+	}
+	if n := rt.outstanding.Load(); n > 0 {
+		rt.log.Info("shutdown: source batches not yet acknowledged", "batches", n)
 	}
 }

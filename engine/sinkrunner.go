@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,8 +51,12 @@ type sinkRunner struct {
 	sent, rejected, lost prometheus.Counter
 	retries              prometheus.Counter
 	latency              prometheus.Observer
-	queued, conn         prometheus.Gauge
+	queued, conn, pendG  prometheus.Gauge
 	lastLog              time.Time
+	pending              atomic.Int64 // events enqueued and not yet finished with
+	retryCount, failures atomic.Int64 // all retries; consecutive failed writes (0 when healthy)
+	errMu                sync.Mutex
+	lastErr              string
 }
 
 func newSinkRunner(spec *plan.SinkSpec, log *slog.Logger, m *Metrics) (*sinkRunner, error) {
@@ -66,7 +71,7 @@ func newSinkRunner(spec *plan.SinkSpec, log *slog.Logger, m *Metrics) (*sinkRunn
 		sent: m.SinkEvents.WithLabelValues(spec.Key, "sent"), rejected: m.SinkEvents.WithLabelValues(spec.Key, "rejected"),
 		lost: m.SinkEvents.WithLabelValues(spec.Key, "lost"), retries: m.SinkRetries.WithLabelValues(spec.Key),
 		latency: m.SinkLatency.WithLabelValues(spec.Key), queued: m.SinkQueued.WithLabelValues(spec.Key),
-		conn: m.SinkConnected.WithLabelValues(spec.Key),
+		conn: m.SinkConnected.WithLabelValues(spec.Key), pendG: m.SinkPending.WithLabelValues(spec.Key),
 	}
 	r.stop, r.stopNow = context.WithCancel(context.Background())
 	return r, nil
@@ -91,8 +96,13 @@ func (r *sinkRunner) start() {
 	}
 }
 
+// errStopped answers an enqueue into a runner that was stopped (retired by
+// a reload while failing, or at the shutdown deadline).
+var errStopped = errors.New("sink stopped")
+
 // enqueue queues items, blocking while the queue is full (backpressure).
-// It returns ctx's error if ctx ends first; the items were not queued.
+// It returns an error, with the items not queued, if ctx ends first or the
+// runner is closed or stopped meanwhile.
 func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -102,10 +112,21 @@ func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
 	select {
 	case r.queue <- items:
 		r.queued.Inc()
+		r.addPending(len(items))
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-r.stop.Done():
+		return fmt.Errorf("sink %q: %w", r.key, errStopped)
 	}
+}
+
+func (r *sinkRunner) addPending(n int) { r.pendG.Set(float64(r.pending.Add(int64(n)))) }
+
+func (r *sinkRunner) lastError() string {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return r.lastErr
 }
 
 // batch cuts queued items into batches of at most MaxEvents and MaxBytes,
@@ -210,6 +231,11 @@ func (r *sinkRunner) write(items []item) {
 			}
 		}
 		r.retries.Inc()
+		r.retryCount.Add(1)
+		r.failures.Add(1)
+		r.errMu.Lock()
+		r.lastErr = err.Error()
+		r.errMu.Unlock()
 		r.conn.Set(0)
 		r.logRetry(err, len(items), backoff)
 		if !ctxsleep.Sleep(r.stop, jitter(backoff)) {
@@ -241,7 +267,10 @@ func (r *sinkRunner) disconnect() {
 	r.connMu.Unlock()
 }
 
-func (r *sinkRunner) healthy() { r.conn.Set(1) }
+func (r *sinkRunner) healthy() {
+	r.failures.Store(0)
+	r.conn.Set(1)
+}
 
 // logRetry logs a failed write: at once the first time, then at most every
 // 10 seconds, so an outage does not flood the log.
@@ -252,11 +281,12 @@ func (r *sinkRunner) logRetry(err error, n int, backoff time.Duration) {
 		return
 	}
 	r.lastLog = time.Now()
-	r.log.Warn("sink write failed; retrying", "events", n, "backoff", backoff, "err", err)
+	r.log.Warn("sink write failed; retrying", "events", n, "backoff", backoff.String(), "err", err)
 }
 
 func (r *sinkRunner) ack(items []item) {
 	r.sent.Add(float64(len(items)))
+	r.addPending(-len(items))
 	for _, it := range items {
 		it.t.release(1, nil)
 	}
@@ -266,34 +296,52 @@ func (r *sinkRunner) ack(items []item) {
 // reason; without one, the event is logged and counted as lost.
 func (r *sinkRunner) reject(it item, reason string) {
 	r.rejected.Inc()
+	r.addPending(-1)
 	deadLetter(it, fmt.Sprintf("sink %s rejected the event: %s", r.key, reason), r.log, r.lost)
 }
 
 // giveUp answers items with an error: the source will not checkpoint them,
 // so they are read again after a restart.
 func (r *sinkRunner) giveUp(items []item, err error) {
+	r.addPending(-len(items))
 	for _, it := range items {
 		it.t.release(1, err)
 	}
 }
 
-// close stops accepting items and waits until everything queued is answered
-// or ctx ends, then closes the sink.
-func (r *sinkRunner) close(ctx context.Context) {
-	r.mu.Lock()
+// drainAndClose stops accepting items and waits until everything queued is
+// answered, then closes the sink. The runner is stopped (retries end, what
+// is left is answered with an error and read again by its source) as soon
+// as its writes are failing or drain has passed; drain 0 stops it at once.
+func (r *sinkRunner) drainAndClose(drain time.Duration) {
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		deadline := time.Now().Add(drain)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if r.failures.Load() > 0 || !time.Now().Before(deadline) {
+				r.stopNow()
+				return
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	r.mu.Lock() // blocked enqueues return once the queue moves or the runner stops
 	if !r.closed {
 		r.closed = true
 		close(r.queue)
 	}
 	r.mu.Unlock()
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		r.stopNow()
-		<-done
-	}
+	r.wg.Wait()
+	close(done)
+	<-watched
 	r.stopNow()
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

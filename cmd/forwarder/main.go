@@ -20,6 +20,10 @@ const (
 	exitOK     = 0
 	exitFailed = 1 // runtime failure, failed tests, unformatted files
 	exitConfig = 2 // configuration diagnostics with errors
+	// exitUndelivered: run stopped (shutdown deadline or a second signal)
+	// with batches not yet delivered; they were not acknowledged, so a
+	// durable source reads them again on restart.
+	exitUndelivered = 3
 )
 
 type cli struct {

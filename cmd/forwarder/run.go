@@ -59,20 +59,32 @@ func (c *runCmd) Run(e *env) error {
 	if diags.HasErrors() {
 		return codeError{code: exitConfig, msg: "configuration has errors; nothing started"}
 	}
+	// Bind the admin server before any source starts: a port clash must
+	// end the process before it joins a consumer group.
+	var ln net.Listener
+	if c.Admin != "" {
+		var err error
+		if ln, err = net.Listen("tcp", c.Admin); err != nil {
+			return fmt.Errorf("admin server: %w (choose another address with --admin, or turn it off with --admin=\"\")", err)
+		}
+		defer ln.Close()
+	}
 	rt := engine.New(engine.Settings{Logger: log})
 	if _, err := rt.Apply(p); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
 	log.Info("forwarder running", "version", version, "plan", p.Version(), "config", strings.Join(c.Paths, ","))
 
-	ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	rl := &reload.Reloader{Paths: c.Paths, Reg: builtin.Registries(), Runtime: rt, Log: log.With("component", "reload")}
 	rl.Prime(p.Config())
 	rt.Metrics().ReloadOK.Set(1)
+	rt.Metrics().ReloadTimestamp.SetToCurrentTime()
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	bg, cancelBG := context.WithCancel(ctx)
+	bg, cancelBG := context.WithCancel(e.ctx)
 	defer cancelBG()
 	if c.Watch {
 		wg.Add(1)
@@ -105,11 +117,7 @@ func (c *runCmd) Run(e *env) error {
 			}
 		}
 	}()
-	if c.Admin != "" {
-		ln, err := net.Listen("tcp", c.Admin)
-		if err != nil {
-			return fmt.Errorf("admin server: %w", err)
-		}
+	if ln != nil {
 		srv := &http.Server{Handler: engine.AdminHandler(rt, func() error { return ignoreUnchanged(rl.Reload("POST /-/reload")) }), ReadHeaderTimeout: 5 * time.Second}
 		wg.Add(1)
 		go func() {
@@ -120,15 +128,35 @@ func (c *runCmd) Run(e *env) error {
 		log.Info("admin server listening", "addr", ln.Addr().String())
 	}
 	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "deadline", c.ShutdownTimeout)
+	case <-e.ctx.Done():
+		log.Info("shutting down", "deadline", c.ShutdownTimeout.String())
+	case s := <-sigs:
+		log.Info("shutting down; a second signal exits at once", "signal", s.String(), "deadline", c.ShutdownTimeout.String())
 	case <-rt.SourcesDone():
-		log.Info("all sources finished; shutting down")
+		log.Info("all bounded sources finished; shutting down")
 	}
 	cancelBG()
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
-	rt.Shutdown(sctx)
-	log.Info("stopped")
+	resc := make(chan engine.ShutdownResult, 1)
+	go func() { resc <- rt.Shutdown(sctx) }()
+	var res engine.ShutdownResult
+	select {
+	case res = <-resc:
+	case s := <-sigs:
+		log.Warn("second signal: exiting now; what was committed stays committed, the rest is read again on restart", "signal", s.String())
+		cancel()
+		select {
+		case res = <-resc:
+		case <-time.After(time.Second):
+			res.Forced = true
+			res.Undelivered = max(res.Undelivered, 1)
+		}
+	}
+	if res.Undelivered > 0 {
+		log.Warn("stopped with undelivered batches", "batches", res.Undelivered)
+		return codeError{code: exitUndelivered, msg: fmt.Sprintf("stopped with %d source batches not delivered; they were not acknowledged and are read again from the source on restart", res.Undelivered)}
+	}
+	log.Info("stopped; everything pulled was delivered or dead-lettered")
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -101,6 +102,11 @@ func (p *Plan) Sources() []*SourceSpec { return append([]*SourceSpec(nil), p.sou
 // Sinks returns the sink specs.
 func (p *Plan) Sinks() []*SinkSpec { return append([]*SinkSpec(nil), p.sinks...) }
 
+// HasSink reports whether the plan has a sink of that key.
+func (p *Plan) HasSink(key string) bool {
+	return slices.ContainsFunc(p.sinks, func(s *SinkSpec) bool { return s.Key == key })
+}
+
 // Routes returns the routes, in file order.
 func (p *Plan) Routes() []*Route { return append([]*Route(nil), p.routes...) }
 
@@ -110,16 +116,28 @@ func (p *Plan) Tests() []*Test { return append([]*Test(nil), p.tests...) }
 // Config returns the configuration the plan was compiled from (for snippets).
 func (p *Plan) Config() *config.Config { return p.config }
 
-// RoutesFrom returns the routes that read from a source key.
-func (p *Plan) RoutesFrom(source string) []*Route {
-	var out []*Route
+// SourceRoute is one route as a source's batches see it, with the facts the
+// runtime needs resolved at compile time.
+type SourceRoute struct {
+	Route *Route
+	// Clone is true when the route changes events that another route of the
+	// same source also reads: it must work on copies so that what one route's
+	// rules do is never visible to another route or its sinks. A route that
+	// is its source's only reader changes the events in place.
+	Clone bool
+}
+
+// SourceRoutes returns the routes that read from a source key, in file
+// order, each with its clone decision for that source.
+func (p *Plan) SourceRoutes(source string) []SourceRoute {
+	var out []SourceRoute
 	for _, r := range p.routes {
-		for _, f := range r.From {
-			if f == source {
-				out = append(out, r)
-				break
-			}
+		if slices.Contains(r.From, source) {
+			out = append(out, SourceRoute{Route: r})
 		}
+	}
+	for i := range out {
+		out[i].Clone = out[i].Route.Mutates && len(out) > 1
 	}
 	return out
 }

@@ -34,6 +34,7 @@ type Reloader struct {
 
 	mu       sync.Mutex
 	checksum string
+	rejected bool // the last load was rejected
 }
 
 // ErrUnchanged is returned when the files are byte-for-byte the same as the
@@ -50,7 +51,15 @@ func (r *Reloader) Reload(reason string) error {
 	start := time.Now()
 	cfg, diags := config.Load(r.Paths...)
 	if cfg != nil && cfg.Checksum == r.checksum && !diags.HasErrors() {
+		// A valid load, though nothing changed: after a rejected edit this
+		// is the fix, so the status (and any alert on it) clears.
 		m.ReloadTotal.WithLabelValues("unchanged").Inc()
+		m.ReloadOK.Set(1)
+		m.ReloadTimestamp.SetToCurrentTime()
+		if r.rejected {
+			r.rejected = false
+			r.Log.Info("configuration is valid again; it equals the running plan, which is kept", "reason", reason)
+		}
 		return ErrUnchanged
 	}
 	var p *plan.Plan
@@ -68,6 +77,7 @@ func (r *Reloader) Reload(reason string) error {
 		}
 		m.ReloadOK.Set(0)
 		m.ReloadTotal.WithLabelValues("failure").Inc()
+		r.rejected = true
 		err := fmt.Errorf("configuration rejected; the running plan is kept:\n  %s", strings.Join(lines, "\n  "))
 		r.Log.Error("reload rejected", "reason", reason, "errors", len(lines), "diagnostics", strings.Join(lines, " | "))
 		return err
@@ -75,10 +85,12 @@ func (r *Reloader) Reload(reason string) error {
 	if _, err := r.Runtime.Apply(p); err != nil {
 		m.ReloadOK.Set(0)
 		m.ReloadTotal.WithLabelValues("failure").Inc()
+		r.rejected = true
 		r.Log.Error("reload failed to apply; the running plan is kept", "reason", reason, "err", err)
 		return err
 	}
 	r.checksum = cfg.Checksum
+	r.rejected = false
 	m.ReloadOK.Set(1)
 	m.ReloadTotal.WithLabelValues("success").Inc()
 	m.ReloadTimestamp.SetToCurrentTime()

@@ -24,16 +24,31 @@ const (
 
 // Generator makes events. It is not safe for concurrent use.
 type Generator struct {
+	pcg   *rand.PCG
 	rnd   *rand.Rand
 	now   time.Time
 	seq   uint64
 	epoch time.Time
 }
 
+// State is a generator's position, to produce the same events again.
+type State struct {
+	pcg rand.PCG
+	now time.Time
+	seq uint64
+}
+
+// State returns the generator's position.
+func (g *Generator) State() State { return State{pcg: *g.pcg, now: g.now, seq: g.seq} }
+
+// Restore moves the generator back (or forth) to a position from State.
+func (g *Generator) Restore(s State) { *g.pcg, g.now, g.seq = s.pcg, s.now, s.seq }
+
 // NewGenerator returns a generator whose output is fixed by seed. Event times
 // start at start and advance a few milliseconds per event.
 func NewGenerator(seed uint64, start time.Time) *Generator {
-	return &Generator{rnd: rand.New(rand.NewPCG(seed, seed^0x5eed)), now: start, epoch: start}
+	pcg := rand.NewPCG(seed, seed^0x5eed)
+	return &Generator{pcg: pcg, rnd: rand.New(pcg), now: start, epoch: start}
 }
 
 type api struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/forwarder/forwarder/engine/event"
@@ -71,27 +72,70 @@ type Source struct {
 	name string
 }
 
-// Run emits until Count events are acknowledged or ctx ends.
+// Run emits until Count events are acknowledged or ctx ends. A batch the
+// engine answers with an error (its sink was retired by a reload while
+// failing) is generated again and re-delivered under the current plan, as
+// a durable source reads it again: the demo source loses nothing.
 func (s *Source) Run(ctx context.Context, out sources.Output) error {
 	start := time.Now()
 	if s.cfg.Start != "" {
 		start, _ = time.Parse(time.RFC3339, s.cfg.Start)
 	}
 	g := NewGenerator(uint64(s.cfg.Seed), start)
+	next := g.State()
 	slots := make(chan struct{}, s.cfg.InFlight)
-	failed := make(chan error, s.cfg.InFlight)
+	var (
+		mu      sync.Mutex
+		retries []pending
+	)
+	takeRetry := func() (pending, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(retries) == 0 {
+			return pending{}, false
+		}
+		pb := retries[0]
+		retries = retries[1:]
+		return pb, true
+	}
 	var interval time.Duration
 	if s.cfg.Rate > 0 {
 		interval = time.Duration(float64(time.Second) * float64(s.cfg.BatchSize) / float64(s.cfg.Rate))
 	}
-	next := time.Now()
+	nextAt := time.Now()
 	emitted, seq := 0, 0
-	for s.cfg.Count == 0 || emitted < s.cfg.Count {
-		if interval > 0 {
-			if d := time.Until(next); d > 0 && !ctxsleep.Sleep(ctx, d) {
-				break
+	idle := time.NewTicker(10 * time.Millisecond)
+	defer idle.Stop()
+	for ctx.Err() == nil {
+		pb, retry := takeRetry()
+		if !retry {
+			if s.cfg.Count > 0 && emitted >= s.cfg.Count {
+				// Nothing new: finished once nothing is in flight and
+				// nothing waits to be sent again.
+				if len(slots) == 0 {
+					if _, again := takeRetry(); !again {
+						return nil
+					}
+				}
+				select {
+				case <-idle.C:
+				case <-ctx.Done():
+				}
+				continue
 			}
-			next = next.Add(interval)
+			if interval > 0 {
+				if d := time.Until(nextAt); d > 0 && !ctxsleep.Sleep(ctx, d) {
+					break
+				}
+				nextAt = nextAt.Add(interval)
+			}
+			n := s.cfg.BatchSize
+			if s.cfg.Count > 0 {
+				n = min(n, s.cfg.Count-emitted)
+			}
+			seq++
+			pb = pending{state: next, n: n, seq: seq}
+			emitted += n
 		}
 		acquired := false
 		select {
@@ -107,39 +151,38 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 			}
 			break
 		}
-		n := s.cfg.BatchSize
-		if s.cfg.Count > 0 {
-			n = min(n, s.cfg.Count-emitted)
-		}
-		seq++
-		b := &event.Batch{Events: make([]*event.Event, n), Origin: fmt.Sprintf("%s batch %d", s.name, seq)}
+		g.Restore(pb.state)
+		b := &event.Batch{Events: make([]*event.Event, pb.n), Origin: fmt.Sprintf("%s batch %d", s.name, pb.seq)}
 		for i := range b.Events {
 			b.Events[i] = g.Next()
 		}
-		emitted += n
+		if !retry {
+			next = g.State()
+		}
 		done := func(err error) {
-			if err != nil {
-				select {
-				case failed <- err:
-				default:
-				}
+			if err != nil && ctx.Err() == nil {
+				mu.Lock()
+				retries = append(retries, pb)
+				mu.Unlock()
 			}
 			<-slots
 		}
 		if err := out.Deliver(ctx, b, done); err != nil && ctx.Err() == nil {
-			return fmt.Errorf("demo %q: deliver: %w", s.name, err)
+			// done has put the batch back; do not spin while no plan runs.
+			if !ctxsleep.Sleep(ctx, 50*time.Millisecond) {
+				break
+			}
 		}
 	}
-	// Wait for the batches in flight.
+	// Stopped: wait for the batches in flight (the engine answers each).
 	for range s.cfg.InFlight {
 		slots <- struct{}{}
 	}
-	select {
-	case err := <-failed:
-		if ctx.Err() == nil {
-			return fmt.Errorf("demo %q: a batch was not delivered: %w", s.name, err)
-		}
-	default:
-	}
 	return nil
+}
+
+// pending is a batch to (re)generate: the generator position it starts at.
+type pending struct {
+	state  State
+	n, seq int
 }
