@@ -23,6 +23,10 @@ type consumer struct {
 
 	mu      sync.Mutex
 	workers map[int]*shardWorker
+	// kick asks the heartbeat loop to run now: a worker gave up on a batch
+	// (its sink was retired while failing) and its shard should be read
+	// again from the checkpoint at once, not at the next tick.
+	kick chan struct{}
 }
 
 // run heartbeats until ctx ends. The heartbeat reports every shard whose
@@ -73,6 +77,7 @@ func (c *consumer) run(ctx context.Context, out sources.Output) error {
 			c.stopAll()
 			return nil
 		case <-tick.C:
+		case <-c.kick:
 		}
 	}
 }
@@ -109,7 +114,15 @@ func (c *consumer) reconcile(ctx context.Context, out sources.Output, held []int
 		}
 		w := newShardWorker(c, id)
 		c.workers[id] = w
-		go w.run(ctx, out)
+		go func() {
+			w.run(ctx, out)
+			if w.failedErr() != nil {
+				select {
+				case c.kick <- struct{}{}:
+				default:
+				}
+			}
+		}()
 	}
 }
 

@@ -114,7 +114,7 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, len(s.cfg.logstores()))
 	for _, ls := range s.cfg.logstores() {
-		cons := &consumer{src: s, c: c, logstore: ls, name: name, log: s.log.With("logstore", ls), workers: map[int]*shardWorker{}}
+		cons := &consumer{src: s, c: c, logstore: ls, name: name, log: s.log.With("logstore", ls), workers: map[int]*shardWorker{}, kick: make(chan struct{}, 1)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
