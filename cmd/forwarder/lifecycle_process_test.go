@@ -411,7 +411,5 @@ route "r" {
 	writeConf(t, cfg, good)
 	p.signal(t, syscall.SIGHUP)
 	waitUntil(t, "gauge 1 after the fix", 10*time.Second, func() bool { return gauge() == "forwarder_config_last_reload_successful 1" })
-	if !strings.Contains(p.log(), "configuration is valid again") {
-		t.Error("the fix was not logged")
-	}
+	waitUntil(t, "the fix logged", 5*time.Second, func() bool { return strings.Contains(p.log(), "configuration is valid again") })
 }

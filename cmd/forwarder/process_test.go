@@ -15,6 +15,7 @@ import (
 	"time"
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
+	"go.uber.org/goleak"
 
 	"github.com/forwarder/forwarder/internal/slsemu"
 	"github.com/forwarder/forwarder/sources/demo"
@@ -27,7 +28,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("FORWARDER_TEST_MAIN") == "1" {
 		os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// Every goroutine a command started (runCLI runs them in this process)
+	// has ended when the tests end.
+	goleak.VerifyTestMain(m)
 }
 
 const (

@@ -69,15 +69,20 @@ func (c *runCmd) Run(e *env) error {
 		}
 		defer ln.Close()
 	}
+	// Signals are ours before anything starts: a SIGTERM during start-up
+	// is a graceful shutdown, not the default exit.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	rt := engine.New(engine.Settings{Logger: log})
 	if _, err := rt.Apply(p); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
 	log.Info("forwarder running", "version", version, "plan", p.Version(), "config", strings.Join(c.Paths, ","))
 
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	rl := &reload.Reloader{Paths: c.Paths, Reg: builtin.Registries(), Runtime: rt, Log: log.With("component", "reload")}
 	rl.Prime(p.Config())
 	rt.Metrics().ReloadOK.Set(1)
@@ -102,9 +107,6 @@ func (c *runCmd) Run(e *env) error {
 			rt.LogProgress(bg, c.Progress, log.With("component", "progress"))
 		}()
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
