@@ -8,8 +8,8 @@ import (
 // once per route or sink, never per event.
 type Metrics struct {
 	Registry        *prometheus.Registry
-	EventsIn        *prometheus.CounterVec // source
-	BytesIn         *prometheus.CounterVec // source
+	EventsIn        *prometheus.CounterVec // source, lane
+	BytesIn         *prometheus.CounterVec // source, lane
 	CursorResets    *prometheus.CounterVec // source
 	RouteEvents     *prometheus.CounterVec // route, outcome (passed, filtered, dead_lettered, dropped, lost)
 	SinkEvents      *prometheus.CounterVec // sink, outcome (sent, rejected, dead_lettered_lost)
@@ -29,8 +29,8 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry:        prometheus.NewRegistry(),
-		EventsIn:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_events_total", Help: "Events read from a source."}, []string{"source"}),
-		BytesIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_bytes_total", Help: "Raw log bytes (keys and values) read from a source."}, []string{"source"}),
+		EventsIn:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_events_total", Help: "Events read from a source, per lane (the sink a per-sink lane reads for; empty for a single lane)."}, []string{"source", "lane"}),
+		BytesIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_bytes_total", Help: "Raw log bytes (keys and values) read from a source, per lane."}, []string{"source", "lane"}),
 		CursorResets:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_cursor_resets_total", Help: "Shard positions abandoned because SLS no longer had the data (InvalidCursor); events were skipped."}, []string{"source"}),
 		RouteEvents:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_route_events_total", Help: "Events seen by a route, by outcome: passed, filtered, dead_lettered, dropped, lost (failed a rule with no dead-letter sink; logged)."}, []string{"route", "outcome"}),
 		SinkEvents:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_events_total", Help: "Events a sink finished with, by outcome: sent, rejected, lost (rejected with no dead-letter sink)."}, []string{"sink", "outcome"}),

@@ -40,8 +40,9 @@ func (rt *Runtime) LogProgress(ctx context.Context, interval time.Duration, log 
 	}
 }
 
-// counters sums the events-in counter per source and the sent counter per
-// sink, keyed "in.SOURCE" and "out.SINK".
+// counters sums the events-in counter per source lane and the sent counter
+// per sink, keyed "in.SOURCE" (or "in.SOURCE>SINK" for a per-sink lane) and
+// "out.SINK".
 func (rt *Runtime) counters() map[string]float64 {
 	out := map[string]float64{}
 	mfs, err := rt.metrics.Registry.Gather()
@@ -52,7 +53,11 @@ func (rt *Runtime) counters() map[string]float64 {
 		switch mf.GetName() {
 		case "forwarder_source_events_total":
 			for _, m := range mf.GetMetric() {
-				out["in."+label(m, "source")] += m.GetCounter().GetValue()
+				k := "in." + label(m, "source")
+				if lane := label(m, "lane"); lane != "" {
+					k += ">" + lane
+				}
+				out[k] += m.GetCounter().GetValue()
 			}
 		case "forwarder_sink_events_total":
 			for _, m := range mf.GetMetric() {

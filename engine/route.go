@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,7 +25,8 @@ type routeRT struct {
 	route      *plan.Route
 	to         []*sinkRunner
 	deadLetter *sinkRunner
-	clone      bool // from the plan: the route changes events another route of this source reads
+	clone      bool // from the plan: the route changes events another route of this lane reads
+	primary    bool // from the plan: this lane counts the route and dead-letters its rule failures
 	*routeMetrics
 }
 
@@ -50,8 +52,9 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 	}
 	rt := o.rt
 	rt.outstanding.Add(1)
+	var withdrawn atomic.Bool // the source took the batch back before it was queued
 	t := newTracker(func(err error) {
-		if err != nil && rt.stopping.Load() {
+		if err != nil && rt.stopping.Load() && !withdrawn.Load() {
 			rt.failedLate.Add(1)
 		}
 		rt.outstanding.Add(-1)
@@ -70,20 +73,23 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 				ev = ev.Clone()
 			}
 			out, err := run.Run(r.route.Rules, ev)
-			switch out {
-			case rules.Pass:
+			switch {
+			case out == rules.Pass:
 				kept = append(kept, item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name})
-			case rules.Filtered:
+			case !r.primary: // counted and dead-lettered by the route's primary lane
+			case out == rules.Filtered:
 				r.filtered.Inc()
-			case rules.Dropped:
+			case out == rules.Dropped:
 				r.dropped.Inc()
-			case rules.Failed:
+			case out == rules.Failed:
 				r.failed.Inc()
 				t.add(1)
 				deadLetter(item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name}, err.Error(), rt.log, r.lost)
 			}
 		}
-		r.passed.Add(float64(len(kept)))
+		if r.primary {
+			r.passed.Add(float64(len(kept)))
+		}
 		if len(kept) == 0 {
 			continue
 		}
@@ -95,7 +101,11 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 			t.add(len(items))
 			if err := s.enqueue(ctx, items); err != nil {
 				// Not queued: take the parts back and fail the batch; the
-				// source will not checkpoint it and reads it again.
+				// source will not checkpoint it and reads it again. When the
+				// source itself gave up (its context ended: it is stopping),
+				// the batch was never taken, so a shutdown does not count it
+				// as undelivered.
+				withdrawn.Store(ctx.Err() != nil)
 				t.release(len(items), err)
 				t.release(1, err)
 				return err

@@ -153,49 +153,52 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 	}
 	rt.metricsMu.Unlock()
 
-	// 2. Sources to build: a failure here also changes nothing.
-	want := map[string]*plan.SourceSpec{}
-	for _, s := range p.Sources() {
-		want[s.Key] = s
+	// 2. Lanes (source instances) to build: a failure here also changes
+	// nothing.
+	want := map[string]*plan.Lane{}
+	for _, l := range p.Lanes() {
+		want[l.Key] = l
 	}
 	type newSource struct {
-		spec *plan.SourceSpec
+		lane *plan.Lane
 		src  sources.Source
 	}
 	var starts []newSource
-	for key, spec := range want {
-		if sr, ok := rt.sources[key]; ok && sr.fingerprint == spec.Fingerprint {
+	for key, l := range want {
+		if sr, ok := rt.sources[key]; ok && sr.fingerprint == l.Fingerprint {
 			continue
 		}
-		src, err := spec.Factory.New(spec.Config, sources.Settings{Name: key, Logger: rt.log.With("source", key),
-			CursorResets: rt.metrics.CursorResets.WithLabelValues(key)})
+		lg := rt.log.With("source", l.Source.Key)
+		if l.Sink != "" {
+			lg = lg.With("lane", l.Sink)
+		}
+		src, err := l.Source.Factory.New(l.Config, sources.Settings{Name: l.Source.Key, Lane: l.Sink, Logger: lg,
+			CursorResets: rt.metrics.CursorResets.WithLabelValues(l.Source.Key)})
 		if err != nil {
 			for _, b := range built {
 				b.stopNow()
 			}
 			return st, fmt.Errorf("source %q: %w", key, err)
 		}
-		starts = append(starts, newSource{spec, src})
+		starts = append(starts, newSource{l, src})
 	}
 
-	// 3. Routes, resolved per source with the plan's clone decision.
+	// 3. Routes, resolved per lane by the plan.
 	snap := &snapshot{plan: p, bySource: map[string][]*routeRT{}}
+	rms := map[string]*routeMetrics{}
 	for _, r := range p.Routes() {
-		rm := rt.metrics.route(r.Name)
-		for _, f := range r.From {
-			for _, sr := range p.SourceRoutes(f) {
-				if sr.Route != r {
-					continue
-				}
-				rrt := &routeRT{route: r, clone: sr.Clone, routeMetrics: rm}
-				for _, k := range r.To {
-					rrt.to = append(rrt.to, next[k])
-				}
-				if r.DeadLetter != "" {
-					rrt.deadLetter = next[r.DeadLetter]
-				}
-				snap.bySource[f] = append(snap.bySource[f], rrt)
+		rms[r.Name] = rt.metrics.route(r.Name)
+	}
+	for _, l := range p.Lanes() {
+		for _, lr := range l.Routes {
+			rrt := &routeRT{route: lr.Route, clone: lr.Clone, primary: lr.Primary, routeMetrics: rms[lr.Route.Name]}
+			for _, k := range lr.To {
+				rrt.to = append(rrt.to, next[k])
 			}
+			if lr.Route.DeadLetter != "" {
+				rrt.deadLetter = next[lr.Route.DeadLetter]
+			}
+			snap.bySource[l.Key] = append(snap.bySource[l.Key], rrt)
 		}
 	}
 
@@ -211,7 +214,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 	// background, start new ones (a replacement once its predecessor ended).
 	prevSources := map[string]*sourceRunner{}
 	for key, sr := range rt.sources {
-		if s, ok := want[key]; ok && s.Fingerprint == sr.fingerprint {
+		if l, ok := want[key]; ok && l.Fingerprint == sr.fingerprint {
 			st.SourcesKept++
 			continue
 		}
@@ -222,10 +225,10 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 	}
 	for _, ns := range starts {
 		var after <-chan struct{}
-		if prev := prevSources[ns.spec.Key]; prev != nil {
+		if prev := prevSources[ns.lane.Key]; prev != nil {
 			after = prev.done
 		}
-		rt.startSource(ns.spec, ns.src, after)
+		rt.startSource(ns.lane, ns.src, after)
 		st.SourcesStarted++
 	}
 
@@ -290,14 +293,14 @@ func (rt *Runtime) deleteRouteSeries(old, p *plan.Plan) {
 	}
 }
 
-// startSource runs src under a supervisor goroutine, after the channel
+// startSource runs a lane's source under a supervisor goroutine, after the channel
 // after closes (the source it replaces has stopped and committed).
-func (rt *Runtime) startSource(spec *plan.SourceSpec, src sources.Source, after <-chan struct{}) {
-	lg := rt.log.With("source", spec.Key)
+func (rt *Runtime) startSource(l *plan.Lane, src sources.Source, after <-chan struct{}) {
+	lg := rt.log.With("source", l.Source.Key)
 	ctx, cancel := context.WithCancel(context.Background())
-	sr := &sourceRunner{key: spec.Key, fingerprint: spec.Fingerprint, cancel: cancel, done: make(chan struct{})}
-	rt.sources[spec.Key] = sr
-	out := &output{rt: rt, source: spec.Key, in: rt.metrics.EventsIn.WithLabelValues(spec.Key), inB: rt.metrics.BytesIn.WithLabelValues(spec.Key)}
+	sr := &sourceRunner{key: l.Key, fingerprint: l.Fingerprint, cancel: cancel, done: make(chan struct{})}
+	rt.sources[l.Key] = sr
+	out := &output{rt: rt, source: l.Key, in: rt.metrics.EventsIn.WithLabelValues(l.Source.Key, l.Sink), inB: rt.metrics.BytesIn.WithLabelValues(l.Source.Key, l.Sink)}
 	rt.srcMu.Lock()
 	rt.active[sr] = false
 	rt.srcMu.Unlock()

@@ -48,9 +48,30 @@ type Settings struct {
 	Name string
 	// Logger is tagged with the source's key.
 	Logger *slog.Logger
+	// Lane is the sink key this instance delivers to when the source runs
+	// one lane per sink (see LaneConfig); "" for a source with one lane.
+	Lane string
 	// CursorResets counts positions a source had to abandon (SLS
 	// InvalidCursor: data expired before it was read). Nil when unused.
 	CursorResets prometheus.Counter
+}
+
+// LaneConfig is implemented by the configs of sources whose upstream keeps a
+// durable cursor per reader (SLS consumer groups). Such a source can run as
+// one lane per sink its routes write to: each lane has its own cursor and
+// checkpoints and runs only the routes leading to its sink, so one SIEM's
+// outage never stalls another; the backlog of a dead one stays upstream.
+type LaneConfig interface {
+	// PerSinkLanes reports whether the source runs one lane per sink
+	// rather than one for all of them.
+	PerSinkLanes() bool
+	// ForLane returns a copy of the config that reads as the lane of the
+	// sink key (its own cursor, e.g. consumer group); the copy shares no
+	// mutable state with the original.
+	ForLane(sink string) Config
+	// LaneName is the upstream name of the lane of the sink key (the
+	// consumer group), for diagnostics and docs.
+	LaneName(sink string) string
 }
 
 // Factory makes sources of one type.

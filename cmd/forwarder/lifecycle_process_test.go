@@ -373,7 +373,7 @@ route "r" {
 	if !strings.Contains(p.log(), "--admin") {
 		t.Errorf("the error does not name --admin:\n%s", p.log())
 	}
-	if gi, err := emu.Group(procProject, "clash", "siem"); err == nil && len(gi.Consumers) > 0 {
+	if gi, err := emu.Group(procProject, "clash", "siem-file-out"); err == nil && len(gi.Consumers) > 0 {
 		t.Errorf("the process joined the consumer group: %+v", gi.Consumers)
 	}
 }

@@ -252,7 +252,7 @@ func TestTwoProcessesShareAndFailOver(t *testing.T) {
 	a := forwarder(t, emu, "pair", "fwd-a", outA)
 	b := forwarder(t, emu, "pair", "fwd-b", outB)
 	waitUntil(t, "a 2/2 split", 30*time.Second, func() bool {
-		as, err := emu.Assignments(procProject, "pair", "siem")
+		as, err := emu.Assignments(procProject, "pair", "siem-file-out")
 		if err != nil {
 			return false
 		}
@@ -268,7 +268,7 @@ func TestTwoProcessesShareAndFailOver(t *testing.T) {
 	}
 	_ = a.Wait()
 	waitUntil(t, "b owning all 4 shards", 30*time.Second, func() bool {
-		as, err := emu.Assignments(procProject, "pair", "siem")
+		as, err := emu.Assignments(procProject, "pair", "siem-file-out")
 		if err != nil || len(as) != 4 {
 			return false
 		}
@@ -288,7 +288,7 @@ func TestTwoProcessesShareAndFailOver(t *testing.T) {
 	if lost != 0 {
 		t.Errorf("lost %d events", lost)
 	}
-	if v, err := emu.Violations(procProject, "pair", "siem"); err != nil || len(v) > 0 {
+	if v, err := emu.Violations(procProject, "pair", "siem-file-out"); err != nil || len(v) > 0 {
 		t.Errorf("a shard was held by two consumers: %v %v", v, err)
 	}
 }

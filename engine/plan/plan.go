@@ -41,7 +41,43 @@ type Plan struct {
 	rules   map[string]*rules.Rule
 	routes  []*Route
 	tests   []*Test
+	lanes   []*Lane
 	config  *config.Config
+}
+
+// Lane is one independently acknowledged reader of a source. A source whose
+// config supports lanes (sources.LaneConfig, e.g. SLS) and has them on runs
+// one lane per sink its routes write to, each with its own cursor and only
+// the routes (and rules) that lead to that sink; otherwise the source is a
+// single lane running all its routes.
+type Lane struct {
+	// Key identifies the lane in the runtime: the source key, or
+	// "SOURCE>SINK" for a per-sink lane.
+	Key string
+	// Source is the source the lane reads.
+	Source *SourceSpec
+	// Sink is the sink key of a per-sink lane; "" for a single lane.
+	Sink string
+	// Config is the source config of this lane (its own consumer group).
+	Config sources.Config
+	// Fingerprint changes when the lane must restart: its source changed.
+	// Route and rule changes do not restart lanes.
+	Fingerprint string
+	// Routes are what the lane's batches run through, in file order.
+	Routes []LaneRoute
+}
+
+// LaneRoute is a route as one lane runs it.
+type LaneRoute struct {
+	Route *Route
+	// Clone: the route changes events another route of the lane reads.
+	Clone bool
+	// To are the sinks the route writes to in this lane.
+	To []string
+	// Primary: this lane counts the route's metrics and dead-letters its rule
+	// failures (the lane of the route's first sink), so a route in several
+	// lanes reports and dead-letters each event once.
+	Primary bool
 }
 
 // SourceSpec is a source to run.
@@ -115,6 +151,45 @@ func (p *Plan) Tests() []*Test { return append([]*Test(nil), p.tests...) }
 
 // Config returns the configuration the plan was compiled from (for snippets).
 func (p *Plan) Config() *config.Config { return p.config }
+
+// Lanes returns the lanes to run.
+func (p *Plan) Lanes() []*Lane { return append([]*Lane(nil), p.lanes...) }
+
+// lanesOf resolves the lanes of one source.
+func (p *Plan) lanesOf(src *SourceSpec) []*Lane {
+	routes := p.SourceRoutes(src.Key)
+	lc, ok := src.Config.(sources.LaneConfig)
+	if !ok || !lc.PerSinkLanes() {
+		l := &Lane{Key: src.Key, Source: src, Config: src.Config, Fingerprint: src.Fingerprint}
+		for _, r := range routes {
+			l.Routes = append(l.Routes, LaneRoute{Route: r.Route, Clone: r.Clone, To: r.Route.To, Primary: true})
+		}
+		return []*Lane{l}
+	}
+	var sinkKeys []string
+	for _, r := range routes {
+		for _, k := range r.Route.To {
+			if !slices.Contains(sinkKeys, k) {
+				sinkKeys = append(sinkKeys, k)
+			}
+		}
+	}
+	var out []*Lane
+	for _, k := range sinkKeys {
+		l := &Lane{Key: src.Key + ">" + k, Source: src, Sink: k, Config: lc.ForLane(k),
+			Fingerprint: shortHash(fingerprint("lane", src.Fingerprint, k))}
+		for _, r := range routes {
+			if slices.Contains(r.Route.To, k) {
+				l.Routes = append(l.Routes, LaneRoute{Route: r.Route, To: []string{k}, Primary: r.Route.To[0] == k})
+			}
+		}
+		for i := range l.Routes {
+			l.Routes[i].Clone = l.Routes[i].Route.Mutates && len(l.Routes) > 1
+		}
+		out = append(out, l)
+	}
+	return out
+}
 
 // SourceRoute is one route as a source's batches see it, with the facts the
 // runtime needs resolved at compile time.
@@ -242,7 +317,59 @@ func Compile(cfg *config.Config, reg Registries, mode config.Mode) (*Plan, hcl.D
 		}
 	}
 	p.sources = kept
+	for _, src := range p.sources {
+		lanes := p.lanesOf(src)
+		p.lanes = append(p.lanes, lanes...)
+		diags = append(diags, laneDiags(cfg, src, lanes)...)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
 	return p, diags
+}
+
+// laneDiags warns when a shared-lane source fans out to several sinks (one
+// down sink then stalls the others) and rejects per-sink lanes whose
+// upstream names collide.
+func laneDiags(cfg *config.Config, src *SourceSpec, lanes []*Lane) hcl.Diagnostics {
+	lc, ok := src.Config.(sources.LaneConfig)
+	if !ok {
+		return nil
+	}
+	var rng *hcl.Range
+	for _, s := range cfg.Sources {
+		if s.Key() == src.Key {
+			rng = s.DefRange.Ptr()
+		}
+	}
+	var diags hcl.Diagnostics
+	if !lc.PerSinkLanes() {
+		var sinks []string
+		for _, r := range lanes[0].Routes {
+			for _, k := range r.To {
+				if !slices.Contains(sinks, k) {
+					sinks = append(sinks, k)
+				}
+			}
+		}
+		if len(sinks) > 1 {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Shared lane fans out",
+				Detail: fmt.Sprintf("Source %q has lanes = \"shared\" and writes to %d sinks (%s): its checkpoints move only when every one of them has the data, so one sink that is down stalls the others. Remove lanes = \"shared\" to give each sink its own consumer group (at the cost of reading the data once per sink).", src.Key, len(sinks), strings.Join(sinks, ", ")),
+				Subject: rng})
+		}
+		return diags
+	}
+	seen := map[string]string{}
+	for _, l := range lanes {
+		name := lc.LaneName(l.Sink)
+		if other, ok := seen[name]; ok {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Lane names collide",
+				Detail: fmt.Sprintf("Source %q would read for sinks %q and %q through the same consumer group %q. Rename one of the sinks.", src.Key, other, l.Sink, name),
+				Subject: rng})
+		}
+		seen[name] = l.Sink
+	}
+	return diags
 }
 
 type compiler struct {

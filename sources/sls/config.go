@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/forwarder/forwarder/internal/units"
 	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/sources"
 )
 
 // Config is the body of `source "sls" "NAME" { … }`.
@@ -67,11 +69,48 @@ type Config struct {
 	ShutdownTimeout string `hcl:"shutdown_timeout,optional" json:"shutdown_timeout"`
 	// Compression is the pull encoding: "lz4" (default) or "zstd".
 	Compression string `hcl:"compression,optional" json:"compression"`
+	// Lanes is "per_sink" (default): each sink the source's routes write to
+	// reads through its own consumer group, named LaneGroup(consumer_group,
+	// sink), with its own checkpoints, so one SIEM's outage never stalls
+	// another (each lane pulls and decodes the data again: N sinks cost N×
+	// read traffic and decode CPU). "shared" reads once through
+	// consumer_group for all sinks; a batch is then checkpointed only when
+	// every sink has it.
+	Lanes string `hcl:"lanes,optional" json:"lanes"`
+}
+
+// LaneGroup is the consumer group of a sink's lane: the source's group, a
+// hyphen, and the sink key with every character SLS does not allow in a
+// group name (lower-case letters, digits, '_' and '-') replaced by '-';
+// e.g. "siem-forwarder" and "splunk_hec.main" give
+// "siem-forwarder-splunk_hec-main".
+func LaneGroup(group, sink string) string {
+	b := []byte(strings.ToLower(sink))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return group + "-" + string(b)
+}
+
+// PerSinkLanes implements sources.LaneConfig.
+func (c *Config) PerSinkLanes() bool { return c.Lanes != "shared" }
+
+// LaneName implements sources.LaneConfig: the lane's consumer group.
+func (c *Config) LaneName(sink string) string { return LaneGroup(c.ConsumerGroup, sink) }
+
+// ForLane implements sources.LaneConfig.
+func (c *Config) ForLane(sink string) sources.Config {
+	cp := *c
+	cp.Logstores = slices.Clone(c.Logstores)
+	cp.ConsumerGroup = LaneGroup(c.ConsumerGroup, sink)
+	return &cp
 }
 
 func newConfig() *Config {
 	return &Config{Start: "begin", HeartbeatInterval: "5s", FetchLogGroups: 100, FetchInterval: "500ms",
-		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4"}
+		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4", Lanes: "per_sink"}
 }
 
 func attrErr(attr, format string, args ...any) error {
@@ -95,6 +134,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ConsumerGroup == "" {
 		errs = append(errs, attrErr("consumer_group", "must not be empty"))
+	}
+	if c.Lanes != "per_sink" && c.Lanes != "shared" {
+		errs = append(errs, attrErr("lanes", "must be \"per_sink\" or \"shared\""))
 	}
 	if (c.AccessKeyID == "") != (c.AccessKeySecret == "") {
 		errs = append(errs, attrErr("access_key_secret", "access_key_id and access_key_secret go together"))

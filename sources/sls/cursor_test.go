@@ -20,7 +20,7 @@ func TestInvalidCursorResets(t *testing.T) {
 	rt := startRuntime(t, hcl)
 	waitFor(t, "the first events", 30*time.Second, func() bool { return sent(rt) >= first })
 	waitFor(t, "checkpoints", 10*time.Second, func() bool {
-		g, err := emu.Group(project, "ttl", "siem")
+		g, err := emu.Group(project, "ttl", "siem-file-out")
 		if err != nil {
 			return false
 		}

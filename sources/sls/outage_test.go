@@ -70,7 +70,7 @@ route "r" {
 	end := time.Now().Add(10 * time.Second)
 	samples, frozenAt := 0, -1
 	for time.Now().Before(end) {
-		g, err := emu.Group(project, "outage", "siem")
+		g, err := emu.Group(project, "outage", "siem-splunk_hec-soc")
 		if err != nil {
 			t.Fatal(err)
 		}

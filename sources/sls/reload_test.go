@@ -51,10 +51,10 @@ func TestReloadKeepsShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "all 4 shards held", 20*time.Second, func() bool {
-		as, err := emu.Assignments(project, "steady", "siem")
+		as, err := emu.Assignments(project, "steady", "siem-file-out")
 		return err == nil && len(as) == 4
 	})
-	history, _ := emu.AssignmentHistory(project, "steady", "siem")
+	history, _ := emu.AssignmentHistory(project, "steady", "siem-file-out")
 	lists := emu.RequestCount(slsemu.APIListConsumerGroup)
 	rl := &reload.Reloader{Paths: []string{dir}, Reg: builtin.Registries(), Runtime: rt, Log: slog.Default()}
 	rl.Prime(cfg)
@@ -68,14 +68,14 @@ func TestReloadKeepsShards(t *testing.T) {
 		}
 		time.Sleep(700 * time.Millisecond)
 	}
-	after, _ := emu.AssignmentHistory(project, "steady", "siem")
+	after, _ := emu.AssignmentHistory(project, "steady", "siem-file-out")
 	if len(after) != len(history) {
 		t.Errorf("reloads caused %d assignment changes: %+v", len(after)-len(history), after[len(history):])
 	}
 	if n := emu.RequestCount(slsemu.APIListConsumerGroup); n != lists {
 		t.Errorf("the source restarted during reloads (%d more group set-ups)", n-lists)
 	}
-	gap, beats, err := emu.MaxHeartbeatGap(project, "steady", "siem", "fwd-1")
+	gap, beats, err := emu.MaxHeartbeatGap(project, "steady", "siem-file-out", "fwd-1")
 	if err != nil || beats < 4 || gap > 1800*time.Millisecond {
 		t.Errorf("heartbeats: %d, longest gap %v (interval 1s), err %v", beats, gap, err)
 	}

@@ -170,7 +170,7 @@ func TestAllEventsAndCheckpoints(t *testing.T) {
 		ends[shard] = end
 	}
 	waitFor(t, "checkpoints at the shard ends", 10*time.Second, func() bool {
-		g, err := emu.Group(project, "actiontrail", "siem")
+		g, err := emu.Group(project, "actiontrail", "siem-file-out")
 		if err != nil {
 			return false
 		}
