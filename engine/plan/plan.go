@@ -354,7 +354,7 @@ func laneDiags(cfg *config.Config, src *SourceSpec, lanes []*Lane) hcl.Diagnosti
 		}
 		if len(sinks) > 1 {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Shared lane fans out",
-				Detail: fmt.Sprintf("Source %q has lanes = \"shared\" and writes to %d sinks (%s): its checkpoints move only when every one of them has the data, so one sink that is down stalls the others. Remove lanes = \"shared\" to give each sink its own consumer group (at the cost of reading the data once per sink).", src.Key, len(sinks), strings.Join(sinks, ", ")),
+				Detail:  fmt.Sprintf("Source %q has lanes = \"shared\" and writes to %d sinks (%s): its checkpoints move only when every one of them has the data, so one sink that is down stalls the others. Remove lanes = \"shared\" to give each sink its own consumer group (at the cost of reading the data once per sink).", src.Key, len(sinks), strings.Join(sinks, ", ")),
 				Subject: rng})
 		}
 		return diags
@@ -364,7 +364,7 @@ func laneDiags(cfg *config.Config, src *SourceSpec, lanes []*Lane) hcl.Diagnosti
 		name := lc.LaneName(l.Sink)
 		if other, ok := seen[name]; ok {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Lane names collide",
-				Detail: fmt.Sprintf("Source %q would read for sinks %q and %q through the same consumer group %q. Rename one of the sinks.", src.Key, other, l.Sink, name),
+				Detail:  fmt.Sprintf("Source %q would read for sinks %q and %q through the same consumer group %q. Rename one of the sinks.", src.Key, other, l.Sink, name),
 				Subject: rng})
 		}
 		seen[name] = l.Sink
