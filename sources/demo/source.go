@@ -86,6 +86,7 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 	}
 	next := time.Now()
 	emitted, seq := 0, 0
+	from := &event.Origin{Source: s.name, Shard: -1}
 	for s.cfg.Count == 0 || emitted < s.cfg.Count {
 		if interval > 0 {
 			if d := time.Until(next); d > 0 && !ctxsleep.Sleep(ctx, d) {
@@ -116,6 +117,7 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 		for i := range b.Events {
 			b.Events[i] = g.Next()
 		}
+		b.SetOrigin(from)
 		emitted += n
 		done := func(err error) {
 			if err != nil {
