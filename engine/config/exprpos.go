@@ -42,9 +42,10 @@ func textPositions(src []byte, t *hclsyntax.TemplateExpr, code string) func(int)
 	lineStart := true
 	for j < len(code) {
 		if flush && lineStart {
-			// hcl removed the same number of leading spaces from every
-			// non-blank line: what the source line has more than the code's.
-			skip := leadingSpace(text[i:]) - leadingSpace([]byte(code[j:]))
+			// hcl removed a prefix of blanks from the line (the same number
+			// of characters from every non-blank line): what the source line
+			// has more than the code's, less what its escapes shrank.
+			skip := lineLen(text[i:]) - lineLen([]byte(code[j:])) - escapes(text[i:])
 			if skip < 0 {
 				return nil
 			}
@@ -87,14 +88,19 @@ func textPositions(src []byte, t *hclsyntax.TemplateExpr, code string) func(int)
 	}
 }
 
-// leadingSpace counts the blank bytes (spaces, tabs) at the start of b's
-// first line.
-func leadingSpace(b []byte) int {
-	n := 0
-	for n < len(b) && (b[n] == ' ' || b[n] == '\t') {
-		n++
+// lineLen is the length of b's first line, without its newline.
+func lineLen(b []byte) int {
+	if n := bytes.IndexByte(b, '\n'); n >= 0 {
+		return n
 	}
-	return n
+	return len(b)
+}
+
+// escapes counts the `$${` and `%%{` escapes on b's first line: each is a
+// byte longer in the source than in the text.
+func escapes(b []byte) int {
+	line := b[:lineLen(b)]
+	return bytes.Count(line, []byte("$${")) + bytes.Count(line, []byte("%%{"))
 }
 
 // unescape decodes the backslash escape at the start of b as hcl does in a
