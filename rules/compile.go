@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/file"
@@ -53,9 +55,11 @@ type Expr struct {
 	Code string
 	// Range is the range of the text itself (quotes excluded).
 	Range hcl.Range
-	// Exact is true when the source bytes in Range equal Code (no escapes),
-	// so a column inside Code maps to a column in the file.
-	Exact bool
+	// Pos maps a byte offset in Code (0 to len(Code)) to its position in the
+	// file, through escapes and stripped heredoc indentation. Nil when the
+	// text cannot be mapped: errors then cover Range and quote expr's
+	// snippet.
+	Pos func(offset int) hcl.Pos
 }
 
 // Assign is one `key = "expression"` of a set or meta map.
@@ -191,47 +195,42 @@ func compileExpr(e Expr, what string, opts []expr.Option) (*vm.Program, hcl.Diag
 	}
 	rng := e.Range
 	text := fmt.Sprintf("In %s: %s.", what, msg)
-	if e.Exact && fe.Line >= 1 {
-		rng = pointInside(e.Range, e.Code, fe)
+	if e.Pos != nil {
+		from, to := errorSpan(e.Code, fe)
+		rng = hcl.Range{Filename: e.Range.Filename, Start: e.Pos(from), End: e.Pos(to)}
 	} else if fe.Snippet != "" {
 		text += "\n" + strings.TrimLeft(fe.Snippet, "\n")
 	}
 	return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: text, Subject: &rng}}
 }
 
-// pointInside maps an expr error position to a file range. expr gives a
-// 1-based line and a 0-based column counted in runes, plus rune offsets.
-func pointInside(r hcl.Range, code string, fe *file.Error) hcl.Range {
-	runes := []rune(code)
-	from, to := fe.From, fe.To
-	if from < 0 || from > len(runes) {
-		from = 0
+// errorSpan turns an expr error's position (rune offsets From and To) into
+// byte offsets in code. An error at the end of the input (an unexpected EOF,
+// an unterminated literal, or a position in trailing blanks) is an empty
+// span just after the expression's last character, where more was expected.
+func errorSpan(code string, fe *file.Error) (from, to int) {
+	end := len(strings.TrimRightFunc(code, unicode.IsSpace))
+	from, to = runeOffset(code, fe.From), runeOffset(code, fe.To)
+	if from >= end || strings.Contains(fe.Message, "token EOF") || strings.Contains(fe.Message, "end of expression") {
+		return end, end
 	}
-	if to <= from || to > len(runes) {
-		to = from + 1
-		if to > len(runes) {
-			to = len(runes)
-		}
+	if to <= from {
+		_, n := utf8.DecodeRuneInString(code[from:])
+		to = from + n
 	}
-	start := advance(r.Start, runes[:from])
-	end := advance(start, runes[from:to])
-	if end.Byte == start.Byte {
-		end = start
-	}
-	return hcl.Range{Filename: r.Filename, Start: start, End: end}
+	return from, min(to, end)
 }
 
-// advance moves a position over runes, counting lines and columns as HCL does
-// (columns in characters, 1-based).
-func advance(p hcl.Pos, rs []rune) hcl.Pos {
-	for _, c := range rs {
-		p.Byte += len(string(c))
-		if c == '\n' {
-			p.Line++
-			p.Column = 1
-		} else {
-			p.Column++
-		}
+// runeOffset is the byte offset of the n-th rune of s, clamped to [0, len(s)].
+func runeOffset(s string, n int) int {
+	if n <= 0 {
+		return 0
 	}
-	return p
+	for i := range s {
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return len(s)
 }

@@ -21,13 +21,23 @@ type Env struct {
 	Topic  string    `expr:"topic"`
 	Source string    `expr:"source"`
 	Time   time.Time `expr:"time"`
+	// Where the event was read (event.Origin): the source block's key
+	// ("sls.audit"), the SLS project, logstore and shard id. Empty strings
+	// and shard -1 when the source is not SLS or the origin is unknown.
+	SourceName string `expr:"source_name"`
+	Project    string `expr:"project"`
+	Logstore   string `expr:"logstore"`
+	Shard      int    `expr:"shard"`
 	// Ctx carries the event and the per-worker JSON parse cache. Users cannot
 	// name it: "$ctx" is not a valid identifier.
 	Ctx *Ctx `expr:"$ctx"`
 }
 
 // names of the environment members users may write.
-var envMembers = map[string]bool{"topic": true, "source": true, "time": true, "tags": true, "fields": true, "meta": true}
+var envMembers = map[string]bool{
+	"topic": true, "source": true, "time": true, "tags": true, "fields": true, "meta": true,
+	"source_name": true, "project": true, "logstore": true, "shard": true,
+}
 
 // Ctx is the state of one event under evaluation: the event and lazily
 // parsed JSON of its fields. A worker owns one Ctx and reuses it for every

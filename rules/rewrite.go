@@ -70,7 +70,6 @@ func (r *rewriter) Visit(node *ast.Node) {
 			*node = call(fnTags, n)
 		case "meta":
 			*node = call(fnMetas, n)
-		case "topic", "source", "time":
 		default:
 			if !envMembers[n.Value] {
 				*node = call(fnField, n, str(n.Value, n))

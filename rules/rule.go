@@ -54,6 +54,11 @@ func NewRunner() *Runner {
 func (r *Runner) Run(rs []*Rule, ev *event.Event) (Outcome, error) {
 	r.ctx.reset(ev)
 	defer r.ctx.reset(nil)
+	if o := ev.Origin; o != nil {
+		r.env.SourceName, r.env.Project, r.env.Logstore, r.env.Shard = o.Source, o.Project, o.Logstore, o.Shard
+	} else {
+		r.env.SourceName, r.env.Project, r.env.Logstore, r.env.Shard = "", "", "", -1
+	}
 	for _, rule := range rs {
 		out, err := r.apply(rule, ev)
 		if out != Pass {

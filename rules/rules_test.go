@@ -94,3 +94,53 @@ func TestRunTable(t *testing.T) {
 		})
 	}
 }
+
+// TestOrigin: rules see where an event was read (project, logstore, shard,
+// source_name), a content field of the same name stays reachable through
+// fields[], and nothing of the origin is written into the event unless a
+// rule copies it.
+func TestOrigin(t *testing.T) {
+	sls := &event.Origin{Source: "sls.audit", Project: "audit-prod", Logstore: "lb", Shard: 3}
+	demo := &event.Origin{Source: "demo.audit", Shard: -1}
+	cases := []struct {
+		name   string
+		origin *event.Origin
+		expr   string
+		want   string // JSON of the result
+	}{
+		{"logstore", sls, "logstore", `"lb"`},
+		{"project", sls, "project", `"audit-prod"`},
+		{"shard is an int", sls, "shard + 1", `4`},
+		{"source_name", sls, "source_name", `"sls.audit"`},
+		{"all in one", sls, "project + '/' + logstore + '#' + string(shard) + ' ' + source_name", `"audit-prod/lb#3 sls.audit"`},
+		{"index by logstore", sls, "{la: 'audit_a', lb: 'audit_b'}[logstore] ?? 'main'", `"audit_b"`},
+		{"demo has a name only", demo, "[source_name, project, logstore, shard]", `["demo.audit","","",-1]`},
+		{"unknown origin", nil, "[source_name, project, logstore, shard]", `["","","",-1]`},
+		{"a field named like an origin member", sls, "fields['project']", `"field value"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustCompile(t, Spec{Name: "r", Set: []Assign{{Key: "got", Value: *lit(tc.expr)}}})
+			ev := sample()
+			ev.Set("project", event.String("field value"))
+			ev.Origin = tc.origin
+			if out, err := NewRunner().Run([]*Rule{r}, ev); out != Pass {
+				t.Fatalf("outcome %v: %v", out, err)
+			}
+			v, _ := ev.Get("got")
+			if got := string(event.AppendValue(nil, v)); got != tc.want {
+				t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
+			}
+			body := string(event.AppendJSON(nil, ev, true))
+			for _, leak := range []string{`"logstore"`, `"shard"`, `"source_name"`, "sls.audit"} {
+				if strings.Contains(body, leak) && !strings.Contains(tc.expr, "source_name") {
+					t.Errorf("event body %s carries the origin (%s) though no rule copied it", body, leak)
+				}
+			}
+		})
+	}
+	// A mistyped comparison is a compile error, not a run-time surprise.
+	if _, diags := Compile(Spec{Name: "r", Filter: lit("shard == 'x'")}); !diags.HasErrors() {
+		t.Error("shard == 'x' compiled; shard should be typed int")
+	}
+}

@@ -313,8 +313,7 @@ func exprOf(e hcl.Expression, src []byte) (*rules.Expr, hcl.Diagnostics) {
 	if t, ok := e.(*hclsyntax.TemplateExpr); ok && len(t.Parts) > 0 {
 		first, last := t.Parts[0].Range(), t.Parts[len(t.Parts)-1].Range()
 		out.Range = hcl.Range{Filename: first.Filename, Start: first.Start, End: last.End}
-		out.Exact = out.Range.End.Byte <= len(src) && out.Range.Start.Byte <= out.Range.End.Byte &&
-			string(src[out.Range.Start.Byte:out.Range.End.Byte]) == code
+		out.Pos = textPositions(src, t, code)
 	}
 	return out, nil
 }

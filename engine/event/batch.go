@@ -18,3 +18,10 @@ func (b *Batch) RawSize() int {
 	}
 	return n
 }
+
+// SetOrigin points every event of b at o.
+func (b *Batch) SetOrigin(o *Origin) {
+	for _, e := range b.Events {
+		e.Origin = o
+	}
+}

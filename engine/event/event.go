@@ -101,6 +101,24 @@ type Event struct {
 	Fields []Field
 	// Meta are routing hints for sinks (index, sourcetype, severity, …).
 	Meta []Tag
+	// Origin says where the event was read; nil when unknown (rule tests).
+	// Every event of a batch shares one Origin, so it costs a pointer per
+	// event. Rules read it (project, logstore, shard, source_name); sinks
+	// never write it.
+	Origin *Origin
+}
+
+// Origin is where a batch of events was read. A source makes one per shard
+// (or per source) and points every event it reads there at it; it is never
+// changed afterwards.
+type Origin struct {
+	// Source is the source block's key, "sls.audit".
+	Source string
+	// Project and Logstore are the SLS project and logstore; empty for
+	// sources that are not SLS.
+	Project, Logstore string
+	// Shard is the SLS shard id; -1 for sources that are not SLS.
+	Shard int
 }
 
 // Get returns the value of the named field.

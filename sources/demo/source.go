@@ -106,6 +106,7 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 	emitted, seq := 0, 0
 	idle := time.NewTicker(10 * time.Millisecond)
 	defer idle.Stop()
+	from := &event.Origin{Source: s.name, Shard: -1}
 	for ctx.Err() == nil {
 		pb, retry := takeRetry()
 		if !retry {
@@ -159,6 +160,7 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 		if !retry {
 			next = g.State()
 		}
+		b.SetOrigin(from)
 		done := func(err error) {
 			if err != nil && ctx.Err() == nil {
 				mu.Lock()

@@ -70,6 +70,7 @@ func (w *shardWorker) run(ctx context.Context, out sources.Output) {
 	lastCommit := time.Now()
 	backoff := 200 * time.Millisecond
 	origin := fmt.Sprintf("%s/%s shard %d", cfg.Project, w.c.logstore, w.shard)
+	from := &event.Origin{Source: w.c.src.name, Project: cfg.Project, Logstore: w.c.logstore, Shard: w.shard}
 	compress := sdk.Compress_LZ4
 	if cfg.Compression == "zstd" {
 		compress = sdk.Compress_ZSTD
@@ -131,6 +132,7 @@ loop:
 			<-slots
 		} else {
 			b := &event.Batch{Events: evs, Origin: origin}
+			b.SetOrigin(from)
 			err := out.Deliver(pullCtx, b, func(err error) {
 				w.ack(p, err)
 				<-slots
