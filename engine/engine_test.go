@@ -303,7 +303,7 @@ route "x" {
 func TestAdminEndpoints(t *testing.T) {
 	rt := engine.New(engine.Settings{})
 	reloads := 0
-	h := engine.AdminHandler(rt, func() error { reloads++; return nil })
+	h := engine.AdminHandler(rt, func() error { reloads++; return nil }, engine.AdminOptions{})
 	get := func(method, path string) (int, string) {
 		req := httptest.NewRequest(method, path, nil)
 		w := httptest.NewRecorder()

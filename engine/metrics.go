@@ -7,46 +7,58 @@ import (
 // Metrics are the runtime's Prometheus metrics. Label children are resolved
 // once per route or sink, never per event.
 type Metrics struct {
-	Registry        *prometheus.Registry
-	EventsIn        *prometheus.CounterVec // source, lane
-	BytesIn         *prometheus.CounterVec // source, lane
-	CursorResets    *prometheus.CounterVec // source
-	RouteEvents     *prometheus.CounterVec // route, outcome (passed, filtered, dead_lettered, dropped, lost)
-	SinkEvents      *prometheus.CounterVec // sink, outcome (sent, rejected, dead_lettered_lost)
-	SinkRetries     *prometheus.CounterVec // sink
-	SinkLatency     *prometheus.HistogramVec
-	SinkQueued      *prometheus.GaugeVec // sink
-	SinkConnected   *prometheus.GaugeVec // sink
-	SinkPending     *prometheus.GaugeVec // sink
-	ReloadOK        prometheus.Gauge
-	ReloadTotal     *prometheus.CounterVec // result
-	ReloadTimestamp prometheus.Gauge
-	PlanInfo        *prometheus.GaugeVec // version
-	Applies         prometheus.Counter
+	Registry         *prometheus.Registry
+	EventsIn         *prometheus.CounterVec // source, lane
+	BytesIn          *prometheus.CounterVec // source, lane
+	CursorResets     *prometheus.CounterVec // source
+	RouteEvents      *prometheus.CounterVec // route, outcome (passed, filtered, dead_lettered, dropped, lost)
+	SinkEvents       *prometheus.CounterVec // sink, outcome (sent, rejected, dead_lettered_lost)
+	SinkRetries      *prometheus.CounterVec // sink
+	SinkLatency      *prometheus.HistogramVec
+	SinkQueued       *prometheus.GaugeVec // sink
+	SinkConnected    *prometheus.GaugeVec // sink
+	SinkPending      *prometheus.GaugeVec // sink
+	SinkPendingBytes *prometheus.GaugeVec // sink
+	SinkInFlight     *prometheus.GaugeVec // sink
+	SinkRetrying     *prometheus.GaugeVec // sink
+	SinkFailures     *prometheus.GaugeVec // sink
+	SinkLastSuccess  *prometheus.GaugeVec // sink
+	BuildInfo        *prometheus.GaugeVec // version, revision, goversion
+	ReloadOK         prometheus.Gauge
+	ReloadTotal      *prometheus.CounterVec // result
+	ReloadTimestamp  prometheus.Gauge
+	PlanInfo         *prometheus.GaugeVec // version
+	Applies          prometheus.Counter
 }
 
 // NewMetrics registers the metrics on a new registry.
 func NewMetrics() *Metrics {
 	m := &Metrics{
-		Registry:        prometheus.NewRegistry(),
-		EventsIn:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_events_total", Help: "Events read from a source, per lane (the sink a per-sink lane reads for; empty for a single lane)."}, []string{"source", "lane"}),
-		BytesIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_bytes_total", Help: "Raw log bytes (keys and values) read from a source, per lane."}, []string{"source", "lane"}),
-		CursorResets:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_cursor_resets_total", Help: "Shard positions abandoned because SLS no longer had the data (InvalidCursor); events were skipped."}, []string{"source"}),
-		RouteEvents:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_route_events_total", Help: "Events seen by a route, by outcome: passed, filtered, dead_lettered, dropped, lost (failed a rule with no dead-letter sink; logged)."}, []string{"route", "outcome"}),
-		SinkEvents:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_events_total", Help: "Events a sink finished with, by outcome: sent, rejected, lost (rejected with no dead-letter sink)."}, []string{"sink", "outcome"}),
-		SinkRetries:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_retries_total", Help: "Failed sink writes that will be retried."}, []string{"sink"}),
-		SinkLatency:     prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "forwarder_sink_write_seconds", Help: "Latency of one sink write (one batch).", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10)}, []string{"sink"}),
-		SinkQueued:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_queued_batches", Help: "Source batches waiting in a sink's queue."}, []string{"sink"}),
-		SinkConnected:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_connected", Help: "1 when the sink's last connect or write succeeded."}, []string{"sink"}),
-		SinkPending:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_pending_events", Help: "Events a sink holds and has not finished with: queued, batched, being written or waiting to be retried."}, []string{"sink"}),
-		ReloadOK:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "forwarder_config_last_reload_successful", Help: "1 if the last configuration reload succeeded."}),
-		ReloadTotal:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_config_reloads_total", Help: "Configuration reloads, by result: success, failure, unchanged."}, []string{"result"}),
-		ReloadTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "forwarder_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful reload."}),
-		PlanInfo:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_config_plan_info", Help: "1 for the running plan version."}, []string{"version"}),
-		Applies:         prometheus.NewCounter(prometheus.CounterOpts{Name: "forwarder_config_applies_total", Help: "Plans applied to the runtime."}),
+		Registry:         prometheus.NewRegistry(),
+		EventsIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_events_total", Help: "Events read from a source, per lane (the sink a per-sink lane reads for; empty for a single lane)."}, []string{"source", "lane"}),
+		BytesIn:          prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_bytes_total", Help: "Raw log bytes (keys and values) read from a source, per lane."}, []string{"source", "lane"}),
+		CursorResets:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_cursor_resets_total", Help: "Shard positions abandoned because SLS no longer had the data (InvalidCursor); events were skipped."}, []string{"source"}),
+		RouteEvents:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_route_events_total", Help: "Events seen by a route, by outcome: passed, filtered, dead_lettered, dropped, lost (failed a rule with no dead-letter sink; logged)."}, []string{"route", "outcome"}),
+		SinkEvents:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_events_total", Help: "Events a sink finished with, by outcome: sent, rejected, lost (rejected with no dead-letter sink)."}, []string{"sink", "outcome"}),
+		SinkRetries:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_retries_total", Help: "Failed sink writes that will be retried."}, []string{"sink"}),
+		SinkLatency:      prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "forwarder_sink_write_seconds", Help: "Latency of one sink write (one batch).", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10)}, []string{"sink"}),
+		SinkQueued:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_queued_batches", Help: "Source batches waiting in a sink's queue."}, []string{"sink"}),
+		SinkConnected:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_connected", Help: "1 when the sink's last connect or write succeeded."}, []string{"sink"}),
+		SinkPendingBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_pending_bytes", Help: "Raw log bytes of the events a sink holds (queued, batched, being written or waiting to be retried)."}, []string{"sink"}),
+		SinkInFlight:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_in_flight_writes", Help: "Sink writes in progress."}, []string{"sink"}),
+		SinkRetrying:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_retrying", Help: "1 while the sink's writes are failing and being retried."}, []string{"sink"}),
+		SinkFailures:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_consecutive_failures", Help: "Failed writes since the sink's last successful one."}, []string{"sink"}),
+		SinkLastSuccess:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_last_success_timestamp_seconds", Help: "Time of the sink's last successful write."}, []string{"sink"}),
+		BuildInfo:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_build_info", Help: "1, labelled with the forwarder's version, VCS revision and Go version."}, []string{"version", "revision", "goversion"}),
+		SinkPending:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_pending_events", Help: "Events a sink holds and has not finished with: queued, batched, being written or waiting to be retried."}, []string{"sink"}),
+		ReloadOK:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "forwarder_config_last_reload_successful", Help: "1 if the last configuration reload succeeded."}),
+		ReloadTotal:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_config_reloads_total", Help: "Configuration reloads, by result: success, failure, unchanged."}, []string{"result"}),
+		ReloadTimestamp:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "forwarder_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful reload."}),
+		PlanInfo:         prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_config_plan_info", Help: "1 for the running plan version."}, []string{"version"}),
+		Applies:          prometheus.NewCounter(prometheus.CounterOpts{Name: "forwarder_config_applies_total", Help: "Plans applied to the runtime."}),
 	}
 	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.CursorResets, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
-		m.SinkConnected, m.SinkPending, m.ReloadOK, m.ReloadTotal, m.ReloadTimestamp, m.PlanInfo, m.Applies,
+		m.SinkConnected, m.SinkPending, m.SinkPendingBytes, m.SinkInFlight, m.SinkRetrying, m.SinkFailures, m.SinkLastSuccess, m.BuildInfo, m.ReloadOK, m.ReloadTotal, m.ReloadTimestamp, m.PlanInfo, m.Applies,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -81,4 +93,9 @@ func (m *Metrics) deleteSink(key string) {
 	m.SinkQueued.DeleteLabelValues(key)
 	m.SinkConnected.DeleteLabelValues(key)
 	m.SinkPending.DeleteLabelValues(key)
+	m.SinkPendingBytes.DeleteLabelValues(key)
+	m.SinkInFlight.DeleteLabelValues(key)
+	m.SinkRetrying.DeleteLabelValues(key)
+	m.SinkFailures.DeleteLabelValues(key)
+	m.SinkLastSuccess.DeleteLabelValues(key)
 }

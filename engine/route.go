@@ -89,6 +89,9 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 		}
 		if r.primary {
 			r.passed.Add(float64(len(kept)))
+			if rt.tapping.Load() > 0 {
+				rt.publish(r.route.Name, "", kept)
+			}
 		}
 		if len(kept) == 0 {
 			continue

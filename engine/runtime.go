@@ -67,12 +67,50 @@ type Runtime struct {
 	failedLate  atomic.Int64
 
 	metricsMu sync.Mutex // orders series deletion of retired components against re-creation
+
+	view atomic.Pointer[view] // the current runners, for Status without locks
+
+	tapState
+}
+
+// view lists the runners of the current plan.
+type view struct {
+	sinks   []*sinkRunner
+	sources []*sourceRunner
+}
+
+// publishView records the current runners; called with mu held.
+func (rt *Runtime) publishView() {
+	v := &view{}
+	for _, r := range rt.sinks {
+		v.sinks = append(v.sinks, r)
+	}
+	for _, sr := range rt.sources {
+		v.sources = append(v.sources, sr)
+	}
+	rt.view.Store(v)
 }
 
 type sourceRunner struct {
 	key, fingerprint string
+	source, lane     string
+	src              sources.Source
 	cancel           context.CancelFunc
 	done             chan struct{}
+
+	stMu    sync.Mutex
+	state   string // starting, running, restarting, finished
+	lastErr string
+	since   time.Time
+}
+
+func (sr *sourceRunner) setState(state string, err error) {
+	sr.stMu.Lock()
+	defer sr.stMu.Unlock()
+	sr.state, sr.since = state, time.Now()
+	if err != nil {
+		sr.lastErr = err.Error()
+	}
 }
 
 // New returns a Runtime with no plan. It starts nothing.
@@ -140,6 +178,9 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 			continue
 		}
 		r, err := newSinkRunner(spec, rt.log, rt.metrics)
+		if r != nil {
+			r.rt = rt
+		}
 		if err != nil {
 			rt.metricsMu.Unlock()
 			for _, b := range built {
@@ -243,6 +284,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 	if old != nil {
 		rt.deleteRouteSeries(old.plan, p)
 	}
+	rt.publishView()
 	rt.metrics.Applies.Inc()
 	rt.metrics.PlanInfo.Reset()
 	rt.metrics.PlanInfo.WithLabelValues(p.Version()).Set(1)
@@ -298,7 +340,8 @@ func (rt *Runtime) deleteRouteSeries(old, p *plan.Plan) {
 func (rt *Runtime) startSource(l *plan.Lane, src sources.Source, after <-chan struct{}) {
 	lg := rt.log.With("source", l.Source.Key)
 	ctx, cancel := context.WithCancel(context.Background())
-	sr := &sourceRunner{key: l.Key, fingerprint: l.Fingerprint, cancel: cancel, done: make(chan struct{})}
+	sr := &sourceRunner{key: l.Key, fingerprint: l.Fingerprint, source: l.Source.Key, lane: l.Sink, src: src,
+		cancel: cancel, done: make(chan struct{}), state: "starting", since: time.Now()}
 	rt.sources[l.Key] = sr
 	out := &output{rt: rt, source: l.Key, in: rt.metrics.EventsIn.WithLabelValues(l.Source.Key, l.Sink), inB: rt.metrics.BytesIn.WithLabelValues(l.Source.Key, l.Sink)}
 	rt.srcMu.Lock()
@@ -315,7 +358,10 @@ func (rt *Runtime) startSource(l *plan.Lane, src sources.Source, after <-chan st
 				return
 			}
 		}
-		self := rt.supervise(ctx, lg, src, out)
+		self := rt.supervise(ctx, lg, sr, out)
+		if self {
+			sr.setState("finished", nil)
+		}
 		rt.sourceEnded(sr, self)
 	}()
 }
@@ -323,16 +369,18 @@ func (rt *Runtime) startSource(l *plan.Lane, src sources.Source, after <-chan st
 // supervise runs a source, restarting it with capped backoff when it fails.
 // It reports whether the source finished by itself (a bounded demo), as
 // opposed to being stopped.
-func (rt *Runtime) supervise(ctx context.Context, lg *slog.Logger, src sources.Source, out sources.Output) bool {
+func (rt *Runtime) supervise(ctx context.Context, lg *slog.Logger, sr *sourceRunner, out sources.Output) bool {
 	backoff := time.Second
 	for {
-		err := src.Run(ctx, out)
+		sr.setState("running", nil)
+		err := sr.src.Run(ctx, out)
 		if ctx.Err() != nil {
 			return false
 		}
 		if err == nil {
 			return true
 		}
+		sr.setState("restarting", err)
 		lg.Error("source failed; restarting", "err", err, "backoff", backoff.String())
 		if !ctxsleep.Sleep(ctx, backoff) {
 			return false

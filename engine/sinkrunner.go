@@ -25,6 +25,7 @@ type item struct {
 	t     *tracker
 	dl    *sinkRunner // dead-letter sink of the route, or nil
 	route string
+	size  int // raw bytes, computed once when queued
 }
 
 // sinkRunner owns one sink: a bounded queue, a batcher, InFlight writers,
@@ -32,6 +33,7 @@ type item struct {
 // acknowledgements back to source batches. Sinks contain no retry logic.
 type sinkRunner struct {
 	key   string
+	rt    *Runtime // for taps; nil in tests of the runner alone
 	spec  *plan.SinkSpec
 	sink  sinks.Sink
 	log   *slog.Logger
@@ -48,15 +50,21 @@ type sinkRunner struct {
 	stopNow context.CancelFunc
 	wg      sync.WaitGroup
 
-	sent, rejected, lost prometheus.Counter
-	retries              prometheus.Counter
-	latency              prometheus.Observer
-	queued, conn, pendG  prometheus.Gauge
-	lastLog              time.Time
-	pending              atomic.Int64 // events enqueued and not yet finished with
-	retryCount, failures atomic.Int64 // all retries; consecutive failed writes (0 when healthy)
-	errMu                sync.Mutex
-	lastErr              string
+	sent, rejected, lost  prometheus.Counter
+	retries               prometheus.Counter
+	latency               prometheus.Observer
+	queued, conn, pendG   prometheus.Gauge
+	pendBG, inFlightG     prometheus.Gauge
+	retryingG, failuresG  prometheus.Gauge
+	lastOKG               prometheus.Gauge
+	lastLog               time.Time
+	pending, pendingBytes atomic.Int64 // events (and their raw bytes) enqueued and not yet finished with
+	retryCount, failures  atomic.Int64 // all retries; consecutive failed writes (0 when healthy)
+	inFlight              atomic.Int64 // writes in progress
+	errMu                 sync.Mutex
+	lastErr               string
+	failingSince          time.Time // start of the current run of failed writes
+	lastOK                time.Time // last successful write
 }
 
 func newSinkRunner(spec *plan.SinkSpec, log *slog.Logger, m *Metrics) (*sinkRunner, error) {
@@ -72,6 +80,9 @@ func newSinkRunner(spec *plan.SinkSpec, log *slog.Logger, m *Metrics) (*sinkRunn
 		lost: m.SinkEvents.WithLabelValues(spec.Key, "lost"), retries: m.SinkRetries.WithLabelValues(spec.Key),
 		latency: m.SinkLatency.WithLabelValues(spec.Key), queued: m.SinkQueued.WithLabelValues(spec.Key),
 		conn: m.SinkConnected.WithLabelValues(spec.Key), pendG: m.SinkPending.WithLabelValues(spec.Key),
+		pendBG: m.SinkPendingBytes.WithLabelValues(spec.Key), inFlightG: m.SinkInFlight.WithLabelValues(spec.Key),
+		retryingG: m.SinkRetrying.WithLabelValues(spec.Key), failuresG: m.SinkFailures.WithLabelValues(spec.Key),
+		lastOKG: m.SinkLastSuccess.WithLabelValues(spec.Key),
 	}
 	r.stop, r.stopNow = context.WithCancel(context.Background())
 	return r, nil
@@ -109,10 +120,20 @@ func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
 	if r.closed {
 		return fmt.Errorf("sink %q is closed", r.key)
 	}
+	size := 0
+	for i := range items {
+		if items[i].size == 0 {
+			items[i].size = items[i].ev.RawSize()
+		}
+		size += items[i].size
+	}
 	select {
 	case r.queue <- items:
 		r.queued.Inc()
-		r.addPending(len(items))
+		r.addPending(len(items), size)
+		if r.rt != nil && r.rt.tapping.Load() > 0 {
+			r.rt.publish("", r.key, items)
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -121,7 +142,18 @@ func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
 	}
 }
 
-func (r *sinkRunner) addPending(n int) { r.pendG.Set(float64(r.pending.Add(int64(n)))) }
+func (r *sinkRunner) addPending(n, bytes int) {
+	r.pendG.Set(float64(r.pending.Add(int64(n))))
+	r.pendBG.Set(float64(r.pendingBytes.Add(int64(bytes))))
+}
+
+func sizeOf(items []item) int {
+	n := 0
+	for _, it := range items {
+		n += it.size
+	}
+	return n
+}
 
 func (r *sinkRunner) lastError() string {
 	r.errMu.Lock()
@@ -159,7 +191,7 @@ func (r *sinkRunner) batch(work chan<- []item) {
 					timer.Reset(rs.FlushTimeout)
 				}
 				cur = append(cur, it)
-				size += int64(it.ev.RawSize())
+				size += int64(it.size)
 				if len(cur) >= rs.MaxEvents || size >= rs.MaxBytes {
 					flush()
 				}
@@ -200,7 +232,9 @@ func (r *sinkRunner) write(items []item) {
 				evs[i] = items[i].ev
 			}
 			start := time.Now()
+			r.inFlightG.Set(float64(r.inFlight.Add(1)))
 			err = r.sink.WriteBatch(r.stop, evs)
+			r.inFlightG.Set(float64(r.inFlight.Add(-1)))
 			r.latency.Observe(time.Since(start).Seconds())
 			if err == nil {
 				r.ack(items)
@@ -232,10 +266,14 @@ func (r *sinkRunner) write(items []item) {
 		}
 		r.retries.Inc()
 		r.retryCount.Add(1)
-		r.failures.Add(1)
 		r.errMu.Lock()
+		if r.failures.Add(1) == 1 {
+			r.failingSince = time.Now()
+		}
 		r.lastErr = err.Error()
 		r.errMu.Unlock()
+		r.retryingG.Set(1)
+		r.failuresG.Set(float64(r.failures.Load()))
 		r.conn.Set(0)
 		r.logRetry(err, len(items), backoff)
 		if !ctxsleep.Sleep(r.stop, jitter(backoff)) {
@@ -268,8 +306,15 @@ func (r *sinkRunner) disconnect() {
 }
 
 func (r *sinkRunner) healthy() {
+	now := time.Now()
+	r.errMu.Lock()
 	r.failures.Store(0)
+	r.lastOK = now
+	r.errMu.Unlock()
 	r.conn.Set(1)
+	r.retryingG.Set(0)
+	r.failuresG.Set(0)
+	r.lastOKG.Set(float64(now.UnixNano()) / 1e9)
 }
 
 // logRetry logs a failed write: at once the first time, then at most every
@@ -286,7 +331,7 @@ func (r *sinkRunner) logRetry(err error, n int, backoff time.Duration) {
 
 func (r *sinkRunner) ack(items []item) {
 	r.sent.Add(float64(len(items)))
-	r.addPending(-len(items))
+	r.addPending(-len(items), -sizeOf(items))
 	for _, it := range items {
 		it.t.release(1, nil)
 	}
@@ -296,14 +341,14 @@ func (r *sinkRunner) ack(items []item) {
 // reason; without one, the event is logged and counted as lost.
 func (r *sinkRunner) reject(it item, reason string) {
 	r.rejected.Inc()
-	r.addPending(-1)
+	r.addPending(-1, -it.size)
 	deadLetter(it, fmt.Sprintf("sink %s rejected the event: %s", r.key, reason), r.log, r.lost)
 }
 
 // giveUp answers items with an error: the source will not checkpoint them,
 // so they are read again after a restart.
 func (r *sinkRunner) giveUp(items []item, err error) {
-	r.addPending(-len(items))
+	r.addPending(-len(items), -sizeOf(items))
 	for _, it := range items {
 		it.t.release(1, err)
 	}

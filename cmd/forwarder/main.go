@@ -31,6 +31,7 @@ type cli struct {
 	Validate validateCmd `cmd:"" help:"Check configuration without running anything or reading secrets (for CI)."`
 	Test     testCmd     `cmd:"" help:"Run the test blocks of the configuration."`
 	Fmt      fmtCmd      `cmd:"" help:"Rewrite configuration files in canonical format."`
+	Tap      tapCmd      `cmd:"" help:"Stream live events of a running forwarder (after a route's rules, or entering a sink) as NDJSON."`
 	Emulator emulatorCmd `cmd:"" help:"Run a local SLS-compatible server, for trying forwarder without a cloud account."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }

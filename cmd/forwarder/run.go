@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -37,6 +38,8 @@ type runCmd struct {
 	Watch           bool          `default:"true" negatable:"" help:"Reload when the configuration files change (also on SIGHUP)."`
 	Debounce        time.Duration `default:"200ms" help:"Wait this long after the last file change before reloading."`
 	Progress        time.Duration `default:"30s" help:"Log events per second in per source and out per sink this often; 0 turns it off."`
+	Pprof           bool          `help:"Serve /debug/pprof/ on the admin server (off by default: it reveals internals and costs CPU while profiling)."`
+	UnreadyAfter    time.Duration `default:"5s" help:"How long a sink may fail before /-/ready reports not ready."`
 	GCPercent       int           `default:"400" help:"Go GC target (GOGC) unless the GOGC environment variable is set. The live heap is bounded by the in-flight windows and sink queues, so a higher target trades a little memory for much less GC CPU on the decode path."`
 }
 
@@ -78,6 +81,7 @@ func (c *runCmd) Run(e *env) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	rt := engine.New(engine.Settings{Logger: log})
+	rt.Metrics().BuildInfo.WithLabelValues(version, vcsRevision(), runtime.Version()).Set(1)
 	if _, err := rt.Apply(p); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -120,7 +124,9 @@ func (c *runCmd) Run(e *env) error {
 		}
 	}()
 	if ln != nil {
-		srv := &http.Server{Handler: engine.AdminHandler(rt, func() error { return ignoreUnchanged(rl.Reload("POST /-/reload")) }), ReadHeaderTimeout: 5 * time.Second}
+		h := engine.AdminHandler(rt, func() error { return ignoreUnchanged(rl.Reload("POST /-/reload")) },
+			engine.AdminOptions{UnreadyAfter: c.UnreadyAfter, Pprof: c.Pprof})
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -161,4 +167,16 @@ func (c *runCmd) Run(e *env) error {
 	}
 	log.Info("stopped; everything pulled was delivered or dead-lettered")
 	return nil
+}
+
+// vcsRevision is the VCS revision the binary was built from, or "".
+func vcsRevision() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
 }

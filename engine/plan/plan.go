@@ -143,6 +143,11 @@ func (p *Plan) HasSink(key string) bool {
 	return slices.ContainsFunc(p.sinks, func(s *SinkSpec) bool { return s.Key == key })
 }
 
+// HasRoute reports whether the plan has a route of that name.
+func (p *Plan) HasRoute(name string) bool {
+	return slices.ContainsFunc(p.routes, func(r *Route) bool { return r.Name == name })
+}
+
 // Routes returns the routes, in file order.
 func (p *Plan) Routes() []*Route { return append([]*Route(nil), p.routes...) }
 
