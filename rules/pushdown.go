@@ -148,9 +148,23 @@ func cand(a, b *cnode) *cnode {
 	case b.op == cTrue:
 		return a
 	}
-	return &cnode{op: cAnd, kids: flatten(cAnd, a, b)}
+	var kids []*cnode
+	seen := map[string]bool{}
+	for _, k := range append(conjuncts(a), conjuncts(b)...) {
+		if r := k.render(); !seen[r] {
+			seen[r] = true
+			kids = append(kids, k)
+		}
+	}
+	if len(kids) == 1 {
+		return kids[0]
+	}
+	return &cnode{op: cAnd, kids: kids}
 }
 
+// cor simplifies as it builds: x ∨ x = x, x ∨ (x ∧ y) = x, and
+// (x ∧ y) ∨ (x ∧ z) = x ∧ (y ∨ z), which keeps the conditions the P ∨ E
+// composition produces short.
 func cor(a, b *cnode) *cnode {
 	switch {
 	case a.op == cTrue || b.op == cTrue:
@@ -160,7 +174,48 @@ func cor(a, b *cnode) *cnode {
 	case b.op == cFalse:
 		return a
 	}
-	return &cnode{op: cOr, kids: flatten(cOr, a, b)}
+	ca, cb := conjuncts(a), conjuncts(b)
+	inB := map[string]bool{}
+	for _, k := range cb {
+		inB[k.render()] = true
+	}
+	var common, restA, restB []*cnode
+	isCommon := map[string]bool{}
+	for _, k := range ca {
+		if inB[k.render()] {
+			common = append(common, k)
+			isCommon[k.render()] = true
+		} else {
+			restA = append(restA, k)
+		}
+	}
+	if len(common) == 0 {
+		return &cnode{op: cOr, kids: flatten(cOr, a, b)}
+	}
+	for _, k := range cb {
+		if !isCommon[k.render()] {
+			restB = append(restB, k)
+		}
+	}
+	if len(restA) == 0 || len(restB) == 0 {
+		return andAll(common) // absorption
+	}
+	return cand(andAll(common), cor(andAll(restA), andAll(restB)))
+}
+
+func conjuncts(n *cnode) []*cnode {
+	if n.op == cAnd {
+		return n.kids
+	}
+	return []*cnode{n}
+}
+
+func andAll(ns []*cnode) *cnode {
+	out := trueNode
+	for _, n := range ns {
+		out = cand(out, n)
+	}
+	return out
 }
 
 func flatten(op cop, a, b *cnode) []*cnode {
@@ -243,6 +298,8 @@ const (
 	// refJSON is a path inside a content field holding JSON text: any JSON
 	// value or nil; reading it fails when the field is not JSON.
 	refJSON
+	// refChanged is a field or tag an earlier rule changed: any value.
+	refChanged
 )
 
 type ref struct {
@@ -274,7 +331,8 @@ var (
 )
 
 // reference recognizes topic, source, tags["k"], a plain field and a JSON
-// path inside a field.
+// path inside a field. A field or tag changed by an earlier rule is not
+// translated: it comes back with kind refChanged.
 func (t *translator) reference(node ast.Node) (ref, bool) {
 	switch x := node.(type) {
 	case *ast.IdentifierNode:
@@ -295,15 +353,24 @@ func (t *translator) reference(node ast.Node) (ref, bool) {
 		}
 		switch id.Value {
 		case fnTag:
-			if len(x.Arguments) != 2 || t.mutated["t:"+key.Value] {
+			if len(x.Arguments) != 2 {
 				return ref{}, false
+			}
+			if t.mutated["t:"+key.Value] {
+				return ref{kind: refChanged}, true
 			}
 			name, ok := quoteIdent("__tag__:" + key.Value)
 			return ref{kind: refField, spl: name}, ok
 		case fnField:
 			// Names starting with "__" are SLS's own (__topic__, __time__,
 			// __tag__:…): a content field of that name cannot be told apart.
-			if strings.HasPrefix(key.Value, "__") || key.Value == "" || t.mutated["f:"+key.Value] {
+			if strings.HasPrefix(key.Value, "__") || key.Value == "" {
+				return ref{}, false
+			}
+			if t.mutated["f:"+key.Value] {
+				if len(x.Arguments) == 2 {
+					return ref{kind: refChanged}, true
+				}
 				return ref{}, false
 			}
 			name, ok := quoteIdent(key.Value)
@@ -348,6 +415,17 @@ func (t *translator) compare(x *ast.BinaryNode) (p, n, e *cnode) {
 	}
 	if !ok {
 		return unknown()
+	}
+	if r.kind == refChanged {
+		if op == "==" || op == "!=" {
+			return trueNode, trueNode, falseNode // any value, and == never fails
+		}
+		return unknown()
+	}
+	if op == "matches" && r.kind != refJSON {
+		// Not translated (regexp dialects differ), but on a string or nil
+		// it never fails.
+		return trueNode, trueNode, falseNode
 	}
 	e = falseNode
 	if r.kind == refJSON {
@@ -435,11 +513,18 @@ func (t *translator) in(r ref, lit ast.Node) (p, n *cnode, ok bool) {
 	}
 	if r.kind == refField {
 		// equal's N terms each hold "is null"; one is enough.
-		var ne *cnode = trueNode
+		ne, hasEmpty := trueNode, false
 		for _, el := range arr.Nodes {
-			ne = cand(ne, r.ne(el.(*ast.StringNode).Value))
+			v := el.(*ast.StringNode).Value
+			ne = cand(ne, r.ne(v))
+			hasEmpty = hasEmpty || v == ""
 		}
 		n = cor(r.isNull(), ne)
+		if hasEmpty {
+			// expr looks a constant list up as a set of strings, where nil
+			// reads as "": nil in ['', …] is true.
+			p = cor(r.isNull(), p)
+		}
 	}
 	return p, n, true
 }

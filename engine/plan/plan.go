@@ -49,6 +49,9 @@ type SourceSpec struct {
 	Config      sources.Config
 	Factory     sources.Factory
 	Fingerprint string
+	// PushDown is the upstream filter derived from the routes; nil for
+	// source types that cannot filter upstream.
+	PushDown *PushDown
 }
 
 // SinkSpec is a sink to run, with the engine's settings for it.
@@ -224,6 +227,7 @@ func Compile(cfg *config.Config, reg Registries, mode config.Mode) (*Plan, hcl.D
 		}
 	}
 	p.sources = kept
+	p.attachPushDown()
 	return p, diags
 }
 

@@ -18,7 +18,7 @@ import (
 //	query   := [ "*" ] { "|" "where" expr } [ ";" ]
 //	expr    := and { "or" and }
 //	and     := unary { "and" unary }
-//	unary   := "not" unary | "(" expr ")" | operand pred
+//	unary   := "not" unary | "(" expr ")" | "true" | "false" | operand pred
 //	pred    := ("=" | "!=" | "<>") operand
 //	         | "is" [ "not" ] "null"
 //	         | [ "not" ] "like" 'pattern'            (% any run, _ one character; case-sensitive)
@@ -162,6 +162,10 @@ type inNode struct {
 	set []operand
 	not bool
 }
+
+type constNode tri
+
+func (n constNode) eval(fields) tri { return tri(n) }
 
 type andNode struct{ l, r node }
 type orNode struct{ l, r node }
@@ -567,6 +571,12 @@ func (p *splParser) unary(depth int) (node, error) {
 		}
 		return x, nil
 	}
+	if p.keyword("true") {
+		return constNode(triTrue), nil
+	}
+	if p.keyword("false") {
+		return constNode(triFalse), nil
+	}
 	l, err := p.operand()
 	if err != nil {
 		return nil, err
@@ -575,7 +585,7 @@ func (p *splParser) unary(depth int) (node, error) {
 }
 
 // keywords cannot be unquoted field names.
-var keywords = map[string]bool{"and": true, "or": true, "not": true, "is": true, "null": true, "like": true, "in": true}
+var keywords = map[string]bool{"and": true, "or": true, "not": true, "is": true, "null": true, "like": true, "in": true, "true": true, "false": true}
 
 func isKeyword(t token) bool { return t.kind == tokIdent && keywords[strings.ToLower(t.text)] }
 

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/forwarder/forwarder/engine/plan"
+)
+
+// explainPushDown prints, per source, what it asks SLS to filter.
+func explainPushDown(w io.Writer, p *plan.Plan) {
+	for _, s := range p.Sources() {
+		pd := s.PushDown
+		switch {
+		case pd == nil:
+			fmt.Fprintf(w, "source %s: no push-down (a %s source reads everything)\n", s.Key, s.Type)
+		case pd.Condition != "":
+			fmt.Fprintf(w, "source %s: query %q\n", s.Key, pd.Query)
+		default:
+			fmt.Fprintf(w, "source %s: no push-down: %s", s.Key, pd.Note)
+			if pd.Query != "" {
+				fmt.Fprintf(w, "; query %q", pd.Query)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}

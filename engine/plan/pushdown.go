@@ -1,0 +1,81 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/forwarder/forwarder/rules"
+)
+
+// PushDown is what a source asks upstream to filter: the routes' leading
+// filters translated into an SPL condition (rules.PushDown) that keeps a
+// superset of what the routes keep. Local evaluation still runs.
+type PushDown struct {
+	// Condition is the derived `where` condition; "" when none applies.
+	Condition string
+	// Query is the full query the source sends ("" = none).
+	Query string
+	// Note says why Condition is empty.
+	Note string
+}
+
+// pushDownTarget is a source config that can filter upstream (sls.Config).
+// SetPushDown stores the condition and returns the query it will send;
+// enabled is false when the user turned push-down off.
+type pushDownTarget interface {
+	SetPushDown(cond string) (query string, enabled bool)
+}
+
+// attachPushDown derives each source's condition: the OR of the conditions
+// of the routes reading it. A route with nothing to push down (no rules, or
+// a first rule without a translatable filter) needs every event, so the
+// source then pushes nothing. The fingerprint is recomputed, so a reload
+// that changes the condition restarts the source.
+func (p *Plan) attachPushDown() {
+	for _, s := range p.sources {
+		t, ok := s.Config.(pushDownTarget)
+		if !ok {
+			continue
+		}
+		pd := &PushDown{}
+		var conds []string
+		for _, r := range p.RoutesFrom(s.Key) {
+			c, ok := rules.PushDown(r.Rules)
+			if !ok {
+				pd.Note = fmt.Sprintf("route %q needs every event (no filter that SLS can evaluate)", r.Name)
+				conds = nil
+				break
+			}
+			conds = append(conds, c)
+		}
+		cond := orConditions(conds)
+		query, enabled := t.SetPushDown(cond)
+		switch {
+		case !enabled:
+			pd.Note = "push_down = false"
+		case cond != "":
+			pd.Condition = cond
+		}
+		pd.Query = query
+		s.PushDown = pd
+		s.Fingerprint = fingerprint(s.Type, s.Config, nil)
+	}
+}
+
+func orConditions(conds []string) string {
+	seen := map[string]bool{}
+	var uniq []string
+	for _, c := range conds {
+		if !seen[c] {
+			seen[c] = true
+			uniq = append(uniq, c)
+		}
+	}
+	if len(uniq) == 1 {
+		return uniq[0]
+	}
+	for i, c := range uniq {
+		uniq[i] = "(" + c + ")"
+	}
+	return strings.Join(uniq, " or ")
+}
