@@ -26,6 +26,10 @@ type pushDownTarget interface {
 	SetPushDown(cond string) (query string, enabled bool)
 }
 
+// maxQueryLen is SLS's script length limit for SPL in real-time
+// consumption (10 KB, https://www.alibabacloud.com/help/en/sls/user-guide/spl-overview).
+const maxQueryLen = 10 * 1024
+
 // attachPushDown derives each source's condition: the OR of the conditions
 // of the routes reading it. A route with nothing to push down (no rules, or
 // a first rule without a translatable filter) needs every event, so the
@@ -50,11 +54,19 @@ func (p *Plan) attachPushDown() {
 		}
 		cond := orConditions(conds)
 		query, enabled := t.SetPushDown(cond)
+		if n := len(query); enabled && n > maxQueryLen {
+			query, _ = t.SetPushDown("")
+			pd.Note = fmt.Sprintf("the derived query (%d bytes) exceeds SLS's %d-byte limit for consumption SPL", n, maxQueryLen)
+			cond = ""
+		}
 		switch {
 		case !enabled:
 			pd.Note = "push_down = false"
 		case cond != "":
 			pd.Condition = cond
+		}
+		if pd.Condition == "" && pd.Note == "" {
+			pd.Note = "no route reads this source"
 		}
 		pd.Query = query
 		s.PushDown = pd
@@ -75,7 +87,9 @@ func orConditions(conds []string) string {
 		return uniq[0]
 	}
 	for i, c := range uniq {
-		uniq[i] = "(" + c + ")"
+		if strings.Contains(c, " or ") {
+			uniq[i] = "(" + c + ")"
+		}
 	}
 	return strings.Join(uniq, " or ")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/forwarder/forwarder/engine/builtin"
@@ -58,6 +59,17 @@ func route(name, from, rules string) string {
 	return "route \"" + name + "\" {\n  from = [" + from + "]\n  rules = [" + rules + "]\n  to = [sink.file.o]\n}\n"
 }
 
+// longRoutes reads the sls source from many routes whose conditions differ,
+// so their OR is longer than SLS accepts.
+func longRoutes() string {
+	var b strings.Builder
+	for i := range 150 {
+		fmt.Fprintf(&b, "rule \"l%d\" {\n  filter = \"operation == 'a-long-operation-name-number-%d-padding-padding-padding-padding-padding'\"\n}\n", i, i)
+		b.WriteString(route(fmt.Sprintf("l%d", i), "source.sls.a", fmt.Sprintf("rule.l%d", i)))
+	}
+	return b.String()
+}
+
 func TestPushDownPerSource(t *testing.T) {
 	const waf = `__topic__ = 'waf_access_log' and ("final_action" is null or "final_action" != 'pass')`
 	const signin = `__topic__ = 'actiontrail_audit_event' and (json_extract_scalar("event", '$.eventName') = 'ConsoleSignin' or ("event" is not null and json_extract("event", '$') is null))`
@@ -96,6 +108,20 @@ func TestPushDownPerSource(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPushDownTooLong: a query over SLS's limit is not sent.
+func TestPushDownTooLong(t *testing.T) {
+	for _, s := range compileSrc(t, fmt.Sprintf(pushDownSources, "")+longRoutes()).Sources() {
+		if s.Key != "sls.a" {
+			continue
+		}
+		if pd := s.PushDown; pd.Condition != "" || pd.Query != "" || !strings.Contains(pd.Note, "exceeds SLS's 10240-byte limit") {
+			t.Errorf("got %+v", *pd)
+		}
+		return
+	}
+	t.Fatal("no sls source")
 }
 
 // TestPushDownFingerprint: a changed filter changes the source's
