@@ -15,11 +15,11 @@ func explainPushDown(w io.Writer, p *plan.Plan) {
 		case pd == nil:
 			fmt.Fprintf(w, "source %s: no push-down (a %s source reads everything)\n", s.Key, s.Type)
 		case pd.Condition != "":
-			fmt.Fprintf(w, "source %s: query %q\n", s.Key, pd.Query)
+			fmt.Fprintf(w, "source %s: query: %s\n", s.Key, pd.Query)
 		default:
 			fmt.Fprintf(w, "source %s: no push-down: %s", s.Key, pd.Note)
 			if pd.Query != "" {
-				fmt.Fprintf(w, "; query %q", pd.Query)
+				fmt.Fprintf(w, "; query: %s", pd.Query)
 			}
 			fmt.Fprintln(w)
 		}

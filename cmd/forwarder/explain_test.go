@@ -42,7 +42,7 @@ route "r" {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
-		`source sls.audit: query "* | where __topic__ = 'waf_access_log'"`,
+		`source sls.audit: query: * | where __topic__ = 'waf_access_log'`,
 		`source sls.raw: no push-down: push_down = false`,
 		`source demo.d: no push-down (a demo source reads everything)`,
 	} {
