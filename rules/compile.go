@@ -85,13 +85,14 @@ type Spec struct {
 
 // Rule is a compiled rule: immutable, safe to share between goroutines.
 type Rule struct {
-	name    string
-	filter  *vm.Program
-	decode  []string
-	sets    []program
-	deletes []string
-	metas   []program
-	onError OnError
+	name      string
+	filter    *vm.Program
+	filterSrc string // for push-down (pushdown.go)
+	decode    []string
+	sets      []program
+	deletes   []string
+	metas     []program
+	onError   OnError
 }
 
 type program struct {
@@ -143,7 +144,7 @@ func Compile(s Spec) (*Rule, hcl.Diagnostics) {
 	if s.Filter != nil {
 		p, d := compileExpr(*s.Filter, "filter", boolOpts)
 		diags = append(diags, d...)
-		r.filter = p
+		r.filter, r.filterSrc = p, s.Filter.Code
 	}
 	for _, a := range s.Set {
 		p, d := compileExpr(a.Value, "set."+a.Key, anyOpts)

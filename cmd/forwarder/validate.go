@@ -7,8 +7,9 @@ import (
 )
 
 type validateCmd struct {
-	Format string   `enum:"text,json" default:"text" help:"Output format: text or json."`
-	Paths  []string `arg:"" name:"config" help:"Configuration files or directories." type:"path"`
+	Format  string   `enum:"text,json" default:"text" help:"Output format: text or json."`
+	Explain bool     `help:"Also print, per source, the SPL query it sends to SLS (filter push-down derived from the routes)."`
+	Paths   []string `arg:"" name:"config" help:"Configuration files or directories." type:"path"`
 }
 
 func (c *validateCmd) Run(e *env) error {
@@ -32,6 +33,9 @@ func (c *validateCmd) Run(e *env) error {
 	if c.Format == "text" {
 		fmt.Fprintf(e.stdout, "configuration is valid: %d source(s), %d sink(s), %d route(s), %d test(s); plan %s\n",
 			len(p.Sources()), len(p.Sinks()), len(p.Routes()), len(p.Tests()), p.Version())
+		if c.Explain {
+			explainPushDown(e.stdout, p)
+		}
 	}
 	return nil
 }

@@ -65,6 +65,10 @@ type Lane struct {
 	Fingerprint string
 	// Routes are what the lane's batches run through, in file order.
 	Routes []LaneRoute
+	// PushDown is what a per-sink lane asks upstream to filter (its own
+	// routes' filters); nil for a single lane (see SourceSpec.PushDown) or
+	// a source that cannot filter upstream.
+	PushDown *PushDown
 }
 
 // LaneRoute is a route as one lane runs it.
@@ -86,6 +90,9 @@ type SourceSpec struct {
 	Config      sources.Config
 	Factory     sources.Factory
 	Fingerprint string
+	// PushDown is the upstream filter derived from the routes; nil for
+	// source types that cannot filter upstream.
+	PushDown *PushDown
 }
 
 // SinkSpec is a sink to run, with the engine's settings for it.
@@ -181,13 +188,17 @@ func (p *Plan) lanesOf(src *SourceSpec) []*Lane {
 	}
 	var out []*Lane
 	for _, k := range sinkKeys {
-		l := &Lane{Key: src.Key + ">" + k, Source: src, Sink: k, Config: lc.ForLane(k),
-			Fingerprint: shortHash(fingerprint("lane", src.Fingerprint, k))}
+		l := &Lane{Key: src.Key + ">" + k, Source: src, Sink: k, Config: lc.ForLane(k)}
+		var lrs []*Route
 		for _, r := range routes {
 			if slices.Contains(r.Route.To, k) {
 				l.Routes = append(l.Routes, LaneRoute{Route: r.Route, To: []string{k}, Primary: r.Route.To[0] == k})
+				lrs = append(lrs, r.Route)
 			}
 		}
+		// A lane pushes down only what its own routes keep.
+		l.PushDown = pushDownFor(l.Config, lrs)
+		l.Fingerprint = shortHash(fingerprint("lane", l.Config, k))
 		for i := range l.Routes {
 			l.Routes[i].Clone = l.Routes[i].Route.Mutates && len(l.Routes) > 1
 		}
@@ -322,6 +333,7 @@ func Compile(cfg *config.Config, reg Registries, mode config.Mode) (*Plan, hcl.D
 		}
 	}
 	p.sources = kept
+	p.attachPushDown()
 	for _, src := range p.sources {
 		lanes := p.lanesOf(src)
 		p.lanes = append(p.lanes, lanes...)

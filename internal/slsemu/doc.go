@@ -33,8 +33,11 @@
 //     valid block (see lz4chunk.go); zstd frames are built once per LogGroup
 //     on first request and concatenated.
 //   - query (SPL): `*`, then any number of `| where <cond>` with =, != (<>),
-//     and, or, not and parentheses over contents, __topic__, __source__,
-//     __time__ and __tag__:NAME, with SQL null semantics for missing fields.
+//     is [not] null, [not] like, [not] in (…), json_extract_scalar and
+//     json_extract, true, false, and, or, not and parentheses over
+//     contents, __topic__, __source__, __time__ and __tag__:NAME, with SQL
+//     null semantics for missing fields: the subset forwarder's filter
+//     push-down emits (query.go has the grammar and semantics).
 //     Filtering happens here; the x-log-rawdata*/x-log-resultlines stats are
 //     set. Other SPL is refused with ParameterInvalid; so is processor=.
 //   - Consumer groups: list, create (ConsumerGroupAlreadyExist, quota 30),

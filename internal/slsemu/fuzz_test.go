@@ -79,6 +79,9 @@ func FuzzServeHTTP(f *testing.F) {
 // evaluate.
 func FuzzParseSPL(f *testing.F) {
 	f.Add("* | where a = 'b'")
+	f.Add(`* | where __topic__ = 'x' and ("f" is null or "f" not like '%a_') or g in ('a', null)`)
+	f.Add(`* | where json_extract_scalar("event", '$.a[0].b') = 'x' or ("event" is not null and json_extract("event", '$') is null);`)
+	f.Add("* | where true | where not false")
 	lg := makeGroup(1, 2)
 	f.Fuzz(func(t *testing.T, q string) {
 		sq, err := parseSPL(q)

@@ -2,28 +2,45 @@ package slsemu
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 )
 
-// A small subset of SLS SPL, enough for filter push-down:
+// A subset of SLS SPL: what forwarder's filter push-down emits
+// (rules/pushdown.go), with SLS's semantics. References are in README.md
+// ("Filter push-down").
 //
-//	query := [ "*" ] { "|" "where" expr }
-//	expr  := and { "or" and }
-//	and   := unary { "and" unary }
-//	unary := "not" unary | "(" expr ")" | field op literal
-//	op    := "=" | "!=" | "<>"
-//	field := identifier (letters, digits, _ : . -) | "double-quoted"
-//	literal := 'single-quoted' ('' escapes ') | number
+//	query   := [ "*" ] { "|" "where" expr } [ ";" ]
+//	expr    := and { "or" and }
+//	and     := unary { "and" unary }
+//	unary   := "not" unary | "(" expr ")" | "true" | "false" | operand pred
+//	pred    := ("=" | "!=" | "<>") operand
+//	         | "is" [ "not" ] "null"
+//	         | [ "not" ] "like" 'pattern'            (% any run, _ one character; case-sensitive)
+//	         | [ "not" ] "in" "(" operand { "," operand } ")"
+//	operand := field | 'string' | number | "null"
+//	         | ("json_extract_scalar" | "json_extract") "(" operand "," 'jsonpath' ")"
+//	field   := identifier (letters, digits, _ : . -) | "double-quoted" ("" escapes ")
+//	literal := 'single-quoted' ('' escapes ')
 //
 // Fields are log contents by key, plus __topic__, __source__, __time__ and
-// __tag__:NAME. Comparisons are on strings with SQL's three-valued logic: a
-// missing field is null, null = 'v' and null != 'v' are null, and a log is
-// kept only when the whole condition is true. Anything else is rejected with
-// ParameterInvalid rather than silently ignored.
+// __tag__:NAME. Values are strings; comparisons follow SQL's three-valued
+// logic: a missing field is null, any comparison with null is null, and a
+// log is kept only when the whole condition is true.
+//
+// The JSON functions return null when the text is not valid JSON or the
+// path leads nowhere (SLS: "If a string cannot be parsed as JSON, the
+// function returns null"). json_extract_scalar gives a string as its text,
+// a number as written, a boolean as true/false, and null for JSON null,
+// objects and arrays; json_extract gives the value as compact JSON text
+// ('null' for a JSON null). A JSONPath is $ followed by .name and [index]
+// steps. Anything else is rejected with ParameterInvalid rather than
+// silently ignored.
 
 type splQuery struct {
 	where []node // ANDed stages; empty matches everything
@@ -38,29 +55,170 @@ const (
 	triNull
 )
 
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+func (t tri) not() tri {
+	switch t {
+	case triTrue:
+		return triFalse
+	case triFalse:
+		return triTrue
+	}
+	return triNull
+}
+
 type node interface {
 	eval(f fields) tri
 }
 
-type cmpNode struct {
-	field string
-	value string
-	neq   bool
+// operand is a value: ok false means SQL null.
+type operand interface {
+	value(f fields) (v string, ok bool)
 }
+
+type fieldRef string
+type literal string
+type nullLit struct{}
+
+func (n fieldRef) value(f fields) (string, bool) { return f.get(string(n)) }
+func (n literal) value(fields) (string, bool)    { return string(n), true }
+func (nullLit) value(fields) (string, bool)      { return "", false }
+
+// jsonCall is json_extract_scalar or json_extract with a constant path.
+type jsonCall struct {
+	x      operand
+	path   []any // string keys and int indexes
+	scalar bool
+}
+
+func (n jsonCall) value(f fields) (string, bool) {
+	s, ok := n.x.value(f)
+	if !ok {
+		return "", false
+	}
+	v, ok := f.json(s)
+	if !ok {
+		return "", false
+	}
+	for _, p := range n.path {
+		switch k := p.(type) {
+		case string:
+			m, isObj := v.(map[string]any)
+			if !isObj {
+				return "", false
+			}
+			if v, ok = m[k]; !ok {
+				return "", false
+			}
+		case int:
+			a, isArr := v.([]any)
+			if !isArr || k >= len(a) {
+				return "", false
+			}
+			v = a[k]
+		}
+	}
+	if n.scalar {
+		switch x := v.(type) {
+		case string:
+			return x, true
+		case json.Number:
+			return x.String(), true
+		case bool:
+			return strconv.FormatBool(x), true
+		}
+		return "", false
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+type cmpNode struct {
+	l, r operand
+	neq  bool
+}
+
+type isNullNode struct {
+	x   operand
+	not bool
+}
+
+type likeNode struct {
+	x   operand
+	re  *regexp.Regexp
+	not bool
+}
+
+type inNode struct {
+	x   operand
+	set []operand
+	not bool
+}
+
+type constNode tri
+
+func (n constNode) eval(fields) tri { return tri(n) }
 
 type andNode struct{ l, r node }
 type orNode struct{ l, r node }
 type notNode struct{ x node }
 
 func (n cmpNode) eval(f fields) tri {
-	v, ok := f.get(n.field)
+	l, ok := n.l.value(f)
 	if !ok {
 		return triNull
 	}
-	if (v == n.value) != n.neq {
-		return triTrue
+	r, ok := n.r.value(f)
+	if !ok {
+		return triNull
 	}
-	return triFalse
+	return triOf((l == r) != n.neq)
+}
+
+func (n isNullNode) eval(f fields) tri {
+	_, ok := n.x.value(f)
+	return triOf(ok == n.not)
+}
+
+func (n likeNode) eval(f fields) tri {
+	v, ok := n.x.value(f)
+	if !ok {
+		return triNull
+	}
+	return triOf(n.re.MatchString(v) != n.not)
+}
+
+// eval follows SQL: x in (…) is true on a match, null when x or any
+// element is null and nothing matched, else false.
+func (n inNode) eval(f fields) tri {
+	v, ok := n.x.value(f)
+	if !ok {
+		return triNull
+	}
+	res := triFalse
+	for _, e := range n.set {
+		s, ok := e.value(f)
+		if !ok {
+			res = triNull
+			continue
+		}
+		if s == v {
+			res = triTrue
+			break
+		}
+	}
+	if n.not {
+		return res.not()
+	}
+	return res
 }
 
 func (n andNode) eval(f fields) tri {
@@ -85,20 +243,43 @@ func (n orNode) eval(f fields) tri {
 	return triFalse
 }
 
-func (n notNode) eval(f fields) tri {
-	switch n.x.eval(f) {
-	case triTrue:
-		return triFalse
-	case triFalse:
-		return triTrue
-	}
-	return triNull
-}
+func (n notNode) eval(f fields) tri { return n.x.eval(f).not() }
 
 // fields resolves field names for one log of a group.
 type fields struct {
-	lg  *sls.LogGroup
-	log *sls.Log
+	lg    *sls.LogGroup
+	log   *sls.Log
+	cache *jsonCache // nil: parse every time
+}
+
+// jsonCache keeps the last texts parsed as JSON for one log.
+type jsonCache struct {
+	text []string
+	val  []any
+	ok   []bool
+}
+
+// json parses s as JSON (numbers kept as written); ok is false when s is
+// not valid JSON.
+func (f fields) json(s string) (any, bool) {
+	if c := f.cache; c != nil {
+		for i, t := range c.text {
+			if t == s {
+				return c.val[i], c.ok[i]
+			}
+		}
+	}
+	var v any
+	ok := json.Valid([]byte(s))
+	if ok {
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		ok = dec.Decode(&v) == nil
+	}
+	if c := f.cache; c != nil {
+		c.text, c.val, c.ok = append(c.text, s), append(c.val, v), append(c.ok, ok)
+	}
+	return v, ok
 }
 
 func (f fields) get(name string) (string, bool) {
@@ -138,8 +319,10 @@ func (q *splQuery) apply(raw []byte) (*sls.LogGroup, int, error) {
 		return nil, len(lg.Logs), nil
 	}
 	kept := lg.Logs[:0:0]
+	var cache jsonCache
 	for _, l := range lg.Logs {
-		f := fields{lg: &lg, log: l}
+		cache.text, cache.val, cache.ok = cache.text[:0], cache.val[:0], cache.ok[:0]
+		f := fields{lg: &lg, log: l, cache: &cache}
 		ok := true
 		for _, w := range q.where {
 			if w.eval(f) != triTrue {
@@ -181,6 +364,9 @@ func parseSPL(src string) (*splQuery, error) {
 		p.pos++
 	}
 	for p.peek().kind != tokEOF {
+		if p.peek().kind == tokSemi && p.toks[p.pos+1].kind == tokEOF {
+			break
+		}
 		if p.next().kind != tokPipe {
 			return nil, fmt.Errorf("expected '|' at %q", p.prev().text)
 		}
@@ -193,7 +379,7 @@ func parseSPL(src string) (*splQuery, error) {
 			return nil, err
 		}
 		q.where = append(q.where, n)
-		if k := p.peek().kind; k != tokPipe && k != tokEOF {
+		if k := p.peek().kind; k != tokPipe && k != tokEOF && k != tokSemi {
 			return nil, fmt.Errorf("unexpected %q after condition", p.peek().text)
 		}
 	}
@@ -211,6 +397,9 @@ const (
 	tokOp
 	tokLParen
 	tokRParen
+	tokComma
+	tokSemi
+	tokQIdent // "double-quoted" field name
 )
 
 type token struct {
@@ -236,6 +425,12 @@ func lexSPL(src string) ([]token, error) {
 			i++
 		case c == ')':
 			toks = append(toks, token{tokRParen, ")"})
+			i++
+		case c == ',':
+			toks = append(toks, token{tokComma, ","})
+			i++
+		case c == ';':
+			toks = append(toks, token{tokSemi, ";"})
 			i++
 		case c == '=':
 			toks = append(toks, token{tokOp, "="})
@@ -267,7 +462,7 @@ func lexSPL(src string) ([]token, error) {
 			}
 			kind := tokString
 			if c == '"' {
-				kind = tokIdent
+				kind = tokQIdent
 			}
 			toks = append(toks, token{kind, b.String()})
 			i = j + 1
@@ -376,17 +571,193 @@ func (p *splParser) unary(depth int) (node, error) {
 		}
 		return x, nil
 	}
-	f := p.next()
-	if f.kind != tokIdent {
-		return nil, fmt.Errorf("expected a field name, got %q", f.text)
+	if p.keyword("true") {
+		return constNode(triTrue), nil
 	}
-	op := p.next()
-	if op.kind != tokOp {
-		return nil, fmt.Errorf("expected = or != after %q, got %q", f.text, op.text)
+	if p.keyword("false") {
+		return constNode(triFalse), nil
 	}
-	v := p.next()
-	if v.kind != tokString {
-		return nil, fmt.Errorf("expected a quoted value after %s %s, got %q", f.text, op.text, v.text)
+	l, err := p.operand()
+	if err != nil {
+		return nil, err
 	}
-	return cmpNode{field: f.text, value: v.text, neq: op.text == "!="}, nil
+	return p.predicate(l)
+}
+
+// keywords cannot be unquoted field names.
+var keywords = map[string]bool{"and": true, "or": true, "not": true, "is": true, "null": true, "like": true, "in": true, "true": true, "false": true}
+
+func isKeyword(t token) bool { return t.kind == tokIdent && keywords[strings.ToLower(t.text)] }
+
+func (p *splParser) operand() (operand, error) {
+	t := p.next()
+	switch {
+	case t.kind == tokString:
+		return literal(t.text), nil
+	case t.kind == tokQIdent:
+		return fieldRef(t.text), nil
+	case t.kind == tokIdent && strings.EqualFold(t.text, "null"):
+		return nullLit{}, nil
+	case t.kind == tokIdent && !isKeyword(t):
+		if p.peek().kind != tokLParen {
+			return fieldRef(t.text), nil
+		}
+		return p.call(t.text)
+	}
+	return nil, fmt.Errorf("expected a field, a quoted value or a function, got %q", t.text)
+}
+
+// call parses the supported functions: json_extract_scalar and json_extract.
+func (p *splParser) call(name string) (operand, error) {
+	fn := strings.ToLower(name)
+	if fn != "json_extract_scalar" && fn != "json_extract" {
+		return nil, fmt.Errorf("unsupported function %q (emulated: json_extract_scalar, json_extract)", name)
+	}
+	p.pos++ // (
+	x, err := p.operand()
+	if err != nil {
+		return nil, err
+	}
+	if p.next().kind != tokComma {
+		return nil, fmt.Errorf("%s: expected ',' after the first argument", name)
+	}
+	pt := p.next()
+	if pt.kind != tokString {
+		return nil, fmt.Errorf("%s: the JSON path must be a quoted string, got %q", name, pt.text)
+	}
+	path, err := parseJSONPath(pt.text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if p.next().kind != tokRParen {
+		return nil, fmt.Errorf("%s: missing ')'", name)
+	}
+	return jsonCall{x: x, path: path, scalar: fn == "json_extract_scalar"}, nil
+}
+
+// parseJSONPath parses $ followed by .name and [index] steps.
+func parseJSONPath(s string) ([]any, error) {
+	if !strings.HasPrefix(s, "$") {
+		return nil, fmt.Errorf("JSON path %q must start with $", s)
+	}
+	var path []any
+	for i := 1; i < len(s); {
+		switch s[i] {
+		case '.':
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+				j++
+			}
+			if j == i+1 {
+				return nil, fmt.Errorf("JSON path %q: empty name at %d", s, i)
+			}
+			path = append(path, s[i+1:j])
+			i = j
+		case '[':
+			j := strings.IndexByte(s[i:], ']')
+			if j < 0 {
+				return nil, fmt.Errorf("JSON path %q: missing ]", s)
+			}
+			n, err := strconv.Atoi(s[i+1 : i+j])
+			if err != nil || n < 0 || n > 1<<20 {
+				return nil, fmt.Errorf("JSON path %q: index must be a non-negative integer", s)
+			}
+			path = append(path, n)
+			i += j + 1
+		default:
+			return nil, fmt.Errorf("JSON path %q: unexpected %q at %d", s, s[i], i)
+		}
+	}
+	return path, nil
+}
+
+func (p *splParser) predicate(l operand) (node, error) {
+	if t := p.peek(); t.kind == tokOp {
+		p.pos++
+		r, err := p.operand()
+		if err != nil {
+			return nil, fmt.Errorf("after %s: %w", t.text, err)
+		}
+		return cmpNode{l: l, r: r, neq: t.text == "!="}, nil
+	}
+	if p.keyword("is") {
+		not := p.keyword("not")
+		if !p.keyword("null") {
+			return nil, fmt.Errorf("expected null after is, got %q", p.peek().text)
+		}
+		return isNullNode{x: l, not: not}, nil
+	}
+	not := p.keyword("not")
+	switch {
+	case p.keyword("like"):
+		t := p.next()
+		if t.kind != tokString {
+			return nil, fmt.Errorf("like needs a quoted pattern, got %q", t.text)
+		}
+		return likeNode{x: l, re: likeRegexp(t.text), not: not}, nil
+	case p.keyword("in"):
+		if p.next().kind != tokLParen {
+			return nil, fmt.Errorf("expected '(' after in")
+		}
+		n := inNode{x: l, not: not}
+		for {
+			e, err := p.operand()
+			if err != nil {
+				return nil, err
+			}
+			n.set = append(n.set, e)
+			if p.peek().kind != tokComma {
+				break
+			}
+			p.pos++
+		}
+		if p.next().kind != tokRParen {
+			return nil, fmt.Errorf("missing ')' after the in list")
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("expected =, !=, is, like or in, got %q", p.peek().text)
+}
+
+// likeRegexp compiles a LIKE pattern: % is any run of characters, _ one
+// character, everything else literal.
+func likeRegexp(pat string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString(`(?s)\A`)
+	for _, r := range pat {
+		switch r {
+		case '%':
+			b.WriteString(".*")
+		case '_':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString(`\z`)
+	return regexp.MustCompile(b.String())
+}
+
+// MatchSPL evaluates an SPL statement on every log of lg exactly as a
+// PullLogs with that query does: kept[i] reports whether lg.Logs[i] is
+// returned. Push-down tests compare it with local rule evaluation.
+func MatchSPL(query string, lg *sls.LogGroup) (kept []bool, err error) {
+	q, err := parseSPL(query)
+	if err != nil {
+		return nil, err
+	}
+	kept = make([]bool, len(lg.Logs))
+	var cache jsonCache
+	for i, l := range lg.Logs {
+		cache.text, cache.val, cache.ok = cache.text[:0], cache.val[:0], cache.ok[:0]
+		f := fields{lg: lg, log: l, cache: &cache}
+		kept[i] = true
+		for _, w := range q.where {
+			if w.eval(f) != triTrue {
+				kept[i] = false
+				break
+			}
+		}
+	}
+	return kept, nil
 }

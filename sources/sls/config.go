@@ -48,6 +48,13 @@ type Config struct {
 	// Query is an SPL statement SLS applies before sending
 	// ("* | where __topic__ = 'actiontrail_audit_event'").
 	Query string `hcl:"query,optional" json:"query,omitempty"`
+	// PushDown (default true) lets the plan append the routes' filters to
+	// the query, so SLS sends only what some route may keep (pushdown.go).
+	PushDown *bool `hcl:"push_down,optional" json:"push_down,omitempty"`
+	// Derived is the condition the plan derived from the routes' filters
+	// ("" = none); not an HCL attribute. It is part of the fingerprint, so
+	// a reload that changes it restarts the source.
+	Derived string `json:"derived_query,omitempty"`
 	// HeartbeatInterval is how often the consumer heartbeats (default 5s;
 	// whole seconds, at least 1s). The group timeout is three intervals.
 	HeartbeatInterval string `hcl:"heartbeat_interval,optional" json:"heartbeat_interval"`

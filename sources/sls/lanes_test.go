@@ -227,3 +227,42 @@ func TestLaneReloadAddsAndRemovesSinks(t *testing.T) {
 	}
 	waitFor(t, "the re-added lane catches up", 60*time.Second, func() bool { seen, _ := readSeqs(t, extra); return len(seen) == n })
 }
+
+// TestLanePushDown: each per-sink lane asks SLS only for what its own
+// routes keep.
+func TestLanePushDown(t *testing.T) {
+	t.Setenv("TEST_HEC_TOKEN", hectest.DefaultToken)
+	t.Setenv("TEST_SLS_AK_ID", akID)
+	t.Setenv("TEST_SLS_AK_KEY", akKey)
+	src := laneHCL("http://127.0.0.1:1", "x", "", "https://127.0.0.1:8088", "/dev/null")
+	src = strings.Replace(src, `route "r" {
+  from = [source.sls.audit]
+  to   = [sink.splunk_hec.soc, sink.file.archive]
+}`, `rule "at" {
+  filter = "topic == 'actiontrail_audit_event'"
+}
+rule "waf" {
+  filter = "topic == 'waf_access_log'"
+}
+route "soc" {
+  from  = [source.sls.audit]
+  rules = [rule.at]
+  to    = [sink.splunk_hec.soc]
+}
+route "archive" {
+  from  = [source.sls.audit]
+  rules = [rule.waf]
+  to    = [sink.file.archive]
+}`, 1)
+	p := fwdtest.Compile(t, builtin.Registries(), src)
+	got := map[string]string{}
+	for _, l := range p.Lanes() {
+		got[l.Sink] = l.PushDown.Query
+	}
+	if !strings.Contains(got["splunk_hec.soc"], "actiontrail_audit_event") || strings.Contains(got["splunk_hec.soc"], "waf") {
+		t.Errorf("soc lane query %q", got["splunk_hec.soc"])
+	}
+	if !strings.Contains(got["file.archive"], "waf_access_log") || strings.Contains(got["file.archive"], "actiontrail") {
+		t.Errorf("archive lane query %q", got["file.archive"])
+	}
+}

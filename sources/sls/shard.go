@@ -93,7 +93,7 @@ loop:
 		}
 		gl, meta, err := w.c.c.PullLogsWithQuery(&sdk.PullLogRequest{
 			Project: cfg.Project, Logstore: w.c.logstore, ShardID: w.shard, Cursor: cursor,
-			LogGroupMaxCount: cfg.FetchLogGroups, Query: cfg.Query, CompressType: compress,
+			LogGroupMaxCount: cfg.FetchLogGroups, Query: cfg.pullQuery(), CompressType: compress,
 		})
 		if err != nil {
 			<-slots
