@@ -462,3 +462,40 @@ func BenchmarkApplySinkDown(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
+
+// TestTapSkipsInsteadOfWaiting: a tap nobody reads fills its small buffer
+// and then skips (and counts) events; the pipeline delivers everything.
+func TestTapSkipsInsteadOfWaiting(t *testing.T) {
+	p := compile(t, `
+source "demo" "d" { count = 3000 }
+sink "mem" "out" { name = "tap-out" }
+route "r" {
+  from = [source.demo.d]
+  to   = [sink.mem.out]
+}
+`)
+	rt := engine.New(engine.Settings{})
+	tap := rt.Tap(engine.TapFilter{Route: "r", Buffer: 10, Rate: 1000000})
+	defer tap.Close()
+	sinkTap := rt.Tap(engine.TapFilter{Sink: "mem.out", Buffer: 10, Rate: 1000000})
+	defer sinkTap.Close()
+	if _, err := rt.Apply(p); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-rt.SourcesDone():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the pipeline stalled behind an unread tap")
+	}
+	fwdtest.Stop(rt)
+	if d, _ := mem("tap-out").count(); d != 3000 {
+		t.Errorf("sink got %d events, want 3000", d)
+	}
+	if len(tap.C) != 10 || tap.Skipped() != 2990 || len(sinkTap.C) != 10 || sinkTap.Skipped() != 2990 {
+		t.Errorf("route tap: %d buffered, %d skipped; sink tap: %d buffered, %d skipped", len(tap.C), tap.Skipped(), len(sinkTap.C), sinkTap.Skipped())
+	}
+	line := <-tap.C
+	if !strings.Contains(string(line), `"route":"r","event":{`) || !strings.Contains(string(line), "demo_seq") {
+		t.Errorf("tap line %s", line)
+	}
+}
