@@ -10,6 +10,7 @@ command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need_pkgs+=(
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need_pkgs+=(rsyslog-gnutls)
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so ] || ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1 || need_pkgs+=(rsyslog-openssl)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus) # promtool: alerting rules checks
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -24,5 +25,7 @@ echo "== go vet"
 go vet ./...
 echo "== forwarder fmt --check examples"
 go run ./cmd/forwarder fmt --check examples examples/*/
+echo "== promtool check rules examples/monitoring/alerts.yml"
+promtool check rules examples/monitoring/alerts.yml
 echo "== go test -race"
 go test -race -timeout 45m ./...

@@ -182,7 +182,7 @@ func (s *Sink) Connect(ctx context.Context) error {
 		}
 		var err error
 		if tlsCfg, err = t.Build(); err != nil {
-			return fmt.Errorf("%s: connect: %w", s.name, err)
+			return fmt.Errorf("tls: %w", err) // the engine names the sink and the step
 		}
 	}
 	tr := &http.Transport{
@@ -206,7 +206,7 @@ func (s *Sink) Connect(ctx context.Context) error {
 	}
 	if err := s.checkHealth(ctx, client); err != nil {
 		tr.CloseIdleConnections()
-		return fmt.Errorf("%s: connect: %w", s.name, err)
+		return err // "health: …"; the engine names the sink and the step
 	}
 	s.mu.Lock()
 	old := s.tr
