@@ -22,6 +22,12 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 echo "== go vet"
 go vet ./...
+echo "== generated references are current (go generate ./internal/gendocs)"
+go generate ./internal/gendocs
+if ! git diff --exit-code -- docs/configuration.md docs/metrics.md; then
+  echo "docs/configuration.md or docs/metrics.md is stale: run go generate ./internal/gendocs and commit"
+  exit 1
+fi
 echo "== forwarder fmt --check examples"
 go run ./cmd/forwarder fmt --check examples examples/*/
 echo "== go test -race"
