@@ -30,5 +30,11 @@ if ! git diff --exit-code -- docs/configuration.md docs/metrics.md; then
 fi
 echo "== forwarder fmt --check examples"
 go run ./cmd/forwarder fmt --check examples examples/*/
+echo "== static binary (as the Dockerfile builds it), with -ldflags version stamping"
+bin_dir=$(mktemp -d)
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=ci-static -X main.commit=0000000000000000" -o "$bin_dir/forwarder" ./cmd/forwarder
+go version -m "$bin_dir/forwarder" | grep -q 'CGO_ENABLED=0' || { echo "forwarder binary is not static"; exit 1; }
+"$bin_dir/forwarder" --version | grep -q '^forwarder ci-static (commit 000000000000' || { echo "-ldflags -X main.version/main.commit not applied"; exit 1; }
+rm -rf "$bin_dir"
 echo "== go test -race"
 go test -race -timeout 45m ./...

@@ -63,7 +63,7 @@ func (c *runCmd) Run(e *env) error {
 	if _, err := rt.Apply(p); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
-	log.Info("forwarder running", "version", version, "plan", p.Version(), "config", strings.Join(c.Paths, ","))
+	log.Info("forwarder running", "version", currentBuild().Version, "plan", p.Version(), "config", strings.Join(c.Paths, ","))
 
 	ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
