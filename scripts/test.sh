@@ -36,5 +36,10 @@ CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=ci-static -X ma
 go version -m "$bin_dir/forwarder" | grep -q 'CGO_ENABLED=0' || { echo "forwarder binary is not static"; exit 1; }
 "$bin_dir/forwarder" --version | grep -q '^forwarder ci-static (commit 000000000000' || { echo "-ldflags -X main.version/main.commit not applied"; exit 1; }
 rm -rf "$bin_dir"
+echo "== forwarder validate and test, every example"
+for ex in examples/*.hcl examples/*/; do
+  go run ./cmd/forwarder validate "$ex"
+  go run ./cmd/forwarder test "$ex"
+done
 echo "== go test -race"
 go test -race -timeout 45m ./...
