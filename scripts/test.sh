@@ -10,6 +10,7 @@ command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need_pkgs+=(
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need_pkgs+=(rsyslog-gnutls)
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so ] || ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1 || need_pkgs+=(rsyslog-openssl)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -32,14 +33,29 @@ echo "== forwarder fmt --check examples"
 go run ./cmd/forwarder fmt --check examples examples/*/
 echo "== static binary (as the Dockerfile builds it), with -ldflags version stamping"
 bin_dir=$(mktemp -d)
+trap 'rm -rf "$bin_dir"' EXIT
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=ci-static -X main.commit=0000000000000000" -o "$bin_dir/forwarder" ./cmd/forwarder
 go version -m "$bin_dir/forwarder" | grep -q 'CGO_ENABLED=0' || { echo "forwarder binary is not static"; exit 1; }
 "$bin_dir/forwarder" --version | grep -q '^forwarder ci-static (commit 000000000000' || { echo "-ldflags -X main.version/main.commit not applied"; exit 1; }
-rm -rf "$bin_dir"
+echo "== deploy/systemd/forwarder.service (systemd-analyze verify, security)"
+sed "s|/usr/local/bin/forwarder|$bin_dir/forwarder|" deploy/systemd/forwarder.service > "$bin_dir/forwarder.service"
+verify_out=$(systemd-analyze verify "$bin_dir/forwarder.service" 2>&1 || true)
+if [ -n "$verify_out" ]; then echo "$verify_out"; exit 1; fi
+systemd-analyze security --offline=true --threshold=20 "$bin_dir/forwarder.service" >/dev/null
+echo "== goreleaser check"
+# Building goreleaser takes minutes (about 9 on a busy 2-core machine), so
+# it runs only when installed or asked for with FORWARDER_GORELEASER=1.
+if command -v goreleaser >/dev/null 2>&1 || [ -x "$(go env GOPATH)/bin/goreleaser" ]; then
+  PATH="$PATH:$(go env GOPATH)/bin" goreleaser check
+elif [ "${FORWARDER_GORELEASER:-}" = 1 ]; then
+  go run github.com/goreleaser/goreleaser/v2@v2.15.1 check
+else
+  echo "skipped: goreleaser is not installed (FORWARDER_GORELEASER=1 builds it with go run …@v2.15.1)"
+fi
 echo "== forwarder validate and test, every example"
 for ex in examples/*.hcl examples/*/; do
-  go run ./cmd/forwarder validate "$ex"
-  go run ./cmd/forwarder test "$ex"
+  "$bin_dir/forwarder" validate "$ex"
+  "$bin_dir/forwarder" test "$ex"
 done
 echo "== go test -race"
 go test -race -timeout 45m ./...
