@@ -33,12 +33,15 @@ rule "actiontrail_cef" {
     cs1                      = "event.userIdentity.accountId"
     cs2Label                 = "'region'"
     cs2                      = "event.acsRegion"
-    cs3Label                 = "'errorCode'"
+    cs3Label                 = "event.errorCode != nil ? 'errorCode' : nil"
     cs3                      = "event.errorCode"
   }
   # The whole JSON stays in SLS; ArcSight gets the mapped keys only.
   delete = ["event", "owner_id"]
-  meta   = { app_name = "'actiontrail'" }
+  meta = {
+    severity = "event.errorCode != nil ? 'warning' : 'info'"
+    app_name = "'actiontrail'"
+  }
 }
 
 sink "syslog" "arcsight" {
