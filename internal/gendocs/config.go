@@ -422,6 +422,9 @@ func sizeString(n int64) string {
 	return fmt.Sprint(n)
 }
 
+// maxExample is the longest example quoted in a table cell.
+const maxExample = 90
+
 // examples holds the first use of each attribute in examples/, keyed by
 // block path ("sink.syslog", "sink.syslog.leef", "sink.*.batch", "rule").
 type examples map[string]map[string]string
@@ -489,10 +492,10 @@ func (e examples) add(keys []string, body *hclsyntax.Body, src []byte) {
 		a := body.Attributes[n]
 		r := a.SrcRange
 		text := string(src[r.Start.Byte:r.End.Byte])
-		if strings.Contains(text, "\n") {
-			continue
-		}
 		text = strings.Join(strings.Fields(text), " ")
+		if strings.Contains(string(src[r.Start.Byte:r.End.Byte]), "\n") || len(text) > maxExample {
+			continue // multi-line or long: a later, shorter use (or the hand-written example) reads better
+		}
 		for _, k := range keys {
 			if _, ok := e[k][n]; !ok {
 				e[k][n] = text
