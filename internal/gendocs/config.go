@@ -112,8 +112,8 @@ func writeConfigReference(w io.Writer, root string) error {
 	p("In source and sink bodies `env(\"NAME\")`, `env(\"NAME\", \"default\")` and `file(\"path\")` (relative to the\n")
 	p("configuration directory) bring in secrets; `forwarder validate` never reads them. Rule attributes are\n")
 	p("literal strings holding [expr-lang](https://expr-lang.org) expressions.\n\n")
-	p("Columns: *default* is what an absent attribute means (— for none); *checked* is what\n")
-	p("validation says about a wrong value; *example* is taken from `examples/` where one uses it.\n\n")
+	p("*Default* is what an absent attribute means (— for none). In a description, *Checked* is what\n")
+	p("validation says about a wrong value, and *Example* is taken from `examples/` where one uses it.\n\n")
 
 	p("## Top-level blocks\n\n| block | labels | what it is |\n|---|---|---|\n")
 	for _, b := range rootSchema.Blocks {
