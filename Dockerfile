@@ -3,8 +3,9 @@
 #   docker build -t forwarder --build-arg VERSION=v1.0.0 --build-arg COMMIT=$(git rev-parse HEAD) .
 #   docker run --rm -v $PWD/examples/quickstart.hcl:/etc/forwarder/quickstart.hcl:ro forwarder
 #
-# scripts/test.sh builds the same binary (CGO_ENABLED=0, -trimpath, -ldflags)
-# in CI, so a change that breaks the static build fails there first.
+# scripts/test.sh runs the `go build` step below itself (read from this file)
+# in CI and checks that the binary is static and stamped, so a change that
+# breaks the image's build fails there first.
 
 FROM golang:1.26 AS build
 WORKDIR /src

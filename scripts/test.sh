@@ -34,9 +34,13 @@ go run ./cmd/forwarder fmt --check examples examples/*/
 echo "== static binary (as the Dockerfile builds it), with -ldflags version stamping"
 bin_dir=$(mktemp -d)
 trap 'rm -rf "$bin_dir"' EXIT
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=ci-static -X main.commit=0000000000000000" -o "$bin_dir/forwarder" ./cmd/forwarder
+# The Dockerfile's own build command, run here with a version stamp.
+build_cmd=$(sed -n '/^RUN CGO_ENABLED=0 go build/,/-o \/out\/forwarder/p' Dockerfile | sed -e 's/^RUN //' -e 's/\\$//' | tr -s ' \n' ' ')
+[ -n "$build_cmd" ] || { echo "Dockerfile: no 'RUN CGO_ENABLED=0 go build … -o /out/forwarder' step"; exit 1; }
+VERSION=ci-static COMMIT=0000000000000000 DATE=2026-01-01T00:00:00Z
+eval "${build_cmd//\/out\/forwarder/$bin_dir/forwarder}"
 go version -m "$bin_dir/forwarder" | grep -q 'CGO_ENABLED=0' || { echo "forwarder binary is not static"; exit 1; }
-"$bin_dir/forwarder" --version | grep -q '^forwarder ci-static (commit 000000000000' || { echo "-ldflags -X main.version/main.commit not applied"; exit 1; }
+"$bin_dir/forwarder" --version | grep -q '^forwarder ci-static (commit 000000000000, built 2026-01-01T00:00:00Z' || { echo "-ldflags -X main.version/main.commit not applied"; exit 1; }
 echo "== deploy/systemd/forwarder.service (systemd-analyze verify, security)"
 sed "s|/usr/local/bin/forwarder|$bin_dir/forwarder|" deploy/systemd/forwarder.service > "$bin_dir/forwarder.service"
 verify_out=$(systemd-analyze verify "$bin_dir/forwarder.service" 2>&1 || true)
