@@ -316,13 +316,39 @@ func defaultString(v reflect.Value) string {
 		return fmt.Sprint(v.Bool())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return fmt.Sprint(v.Int())
-	case reflect.Slice, reflect.Map:
+	case reflect.Slice:
 		if v.Len() == 0 {
 			return ""
 		}
-		return fmt.Sprint(v.Interface())
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = defaultString(v.Index(i))
+		}
+		return capped("["+strings.Join(parts, ", ")+"]", v.Len())
+	case reflect.Map:
+		if v.Len() == 0 {
+			return ""
+		}
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s = %s", k, defaultString(v.MapIndex(k)))
+		}
+		return capped("{ "+strings.Join(parts, ", ")+" }", v.Len())
 	}
 	return ""
+}
+
+// capped shortens a long list or map default to its size.
+func capped(s string, n int) string {
+	if len(s) <= maxExample {
+		return s
+	}
+	if strings.HasPrefix(s, "[") {
+		return fmt.Sprintf("[ … ] (%d items)", n)
+	}
+	return fmt.Sprintf("{ … } (%d entries)", n)
 }
 
 // prober asks a config's Validate about wrong values, one attribute at a
@@ -332,7 +358,12 @@ type prober struct {
 	newConfig func() any
 }
 
-func (p *prober) probe(index []int, attrPath string) string {
+func (p *prober) probe(index []int, attrPath string) (checked string) {
+	defer func() {
+		if recover() != nil { // a Validate that cannot take the probe value says nothing here
+			checked = ""
+		}
+	}()
 	cfg := p.newConfig()
 	if src, ok := probeBodies[p.key]; ok {
 		f, diags := hclsyntax.ParseConfig([]byte(src), "probe.hcl", hcl.InitialPos)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -23,6 +24,30 @@ func TestCleanCheck(t *testing.T) {
 	} {
 		if got := cleanCheck(tc.in); got != tc.want {
 			t.Errorf("cleanCheck(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDefaultString(t *testing.T) {
+	long := map[string]string{}
+	for i := range 20 {
+		long[fmt.Sprintf("key%02d", i)] = "value"
+	}
+	for _, tc := range []struct {
+		in   any
+		want string
+	}{
+		{"tcp", `"tcp"`},
+		{"", ""},
+		{3, "3"},
+		{false, "false"},
+		{[]string{"a", "b"}, `["a", "b"]`},
+		{map[string]string{"userName": "usrName", "sourceIpAddress": "src"}, `{ sourceIpAddress = "src", userName = "usrName" }`},
+		{long, "{ … } (20 entries)"},
+		{(*bool)(nil), ""},
+	} {
+		if got := defaultString(reflect.ValueOf(tc.in)); got != tc.want {
+			t.Errorf("defaultString(%v) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
