@@ -11,6 +11,7 @@ command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need_pkgs+=(
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so ] || ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1 || need_pkgs+=(rsyslog-openssl)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus) # promtool: alerting rules checks
+command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -23,9 +24,47 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 echo "== go vet"
 go vet ./...
+echo "== generated references are current (go generate ./internal/gendocs)"
+go generate ./internal/gendocs
+if ! git diff --exit-code -- docs/configuration.md docs/metrics.md; then
+  echo "docs/configuration.md or docs/metrics.md is stale: run go generate ./internal/gendocs and commit"
+  exit 1
+fi
 echo "== forwarder fmt --check examples"
-go run ./cmd/forwarder fmt --check examples examples/*/
+example_dirs=()
+for d in examples/*/; do ls "$d"*.hcl >/dev/null 2>&1 && example_dirs+=("$d"); done
+go run ./cmd/forwarder fmt --check examples "${example_dirs[@]}"
 echo "== promtool check rules examples/monitoring/alerts.yml"
 promtool check rules examples/monitoring/alerts.yml
+echo "== static binary (as the Dockerfile builds it), with -ldflags version stamping"
+bin_dir=$(mktemp -d)
+trap 'rm -rf "$bin_dir"' EXIT
+# The Dockerfile's own build command, run here with a version stamp.
+build_cmd=$(sed -n '/^RUN CGO_ENABLED=0 go build/,/-o \/out\/forwarder/p' Dockerfile | sed -e 's/^RUN //' -e 's/\\$//' | tr -s ' \n' ' ')
+[ -n "$build_cmd" ] || { echo "Dockerfile: no 'RUN CGO_ENABLED=0 go build … -o /out/forwarder' step"; exit 1; }
+VERSION=ci-static COMMIT=0000000000000000 DATE=2026-01-01T00:00:00Z
+eval "${build_cmd//\/out\/forwarder/$bin_dir/forwarder}"
+go version -m "$bin_dir/forwarder" | grep -q 'CGO_ENABLED=0' || { echo "forwarder binary is not static"; exit 1; }
+"$bin_dir/forwarder" --version | grep -q '^forwarder ci-static (commit 000000000000, built 2026-01-01T00:00:00Z' || { echo "-ldflags -X main.version/main.commit not applied"; exit 1; }
+echo "== deploy/systemd/forwarder.service (systemd-analyze verify, security)"
+sed "s|/usr/local/bin/forwarder|$bin_dir/forwarder|" deploy/systemd/forwarder.service > "$bin_dir/forwarder.service"
+verify_out=$(systemd-analyze verify "$bin_dir/forwarder.service" 2>&1 || true)
+if [ -n "$verify_out" ]; then echo "$verify_out"; exit 1; fi
+systemd-analyze security --offline=true --threshold=20 "$bin_dir/forwarder.service" >/dev/null
+echo "== goreleaser check"
+# Building goreleaser takes minutes (about 9 on a busy 2-core machine), so
+# it runs only when installed or asked for with FORWARDER_GORELEASER=1.
+if command -v goreleaser >/dev/null 2>&1 || [ -x "$(go env GOPATH)/bin/goreleaser" ]; then
+  PATH="$PATH:$(go env GOPATH)/bin" goreleaser check
+elif [ "${FORWARDER_GORELEASER:-}" = 1 ]; then
+  go run github.com/goreleaser/goreleaser/v2@v2.15.1 check
+else
+  echo "skipped: goreleaser is not installed (FORWARDER_GORELEASER=1 builds it with go run …@v2.15.1)"
+fi
+echo "== forwarder validate and test, every example"
+for ex in examples/*.hcl "${example_dirs[@]}"; do
+  "$bin_dir/forwarder" validate "$ex"
+  "$bin_dir/forwarder" test "$ex"
+done
 echo "== go test -race"
 go test -race -timeout 45m ./...

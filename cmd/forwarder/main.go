@@ -12,9 +12,6 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 // Exit codes.
 const (
 	exitOK     = 0
@@ -34,6 +31,8 @@ type cli struct {
 	Tap      tapCmd      `cmd:"" help:"Stream live events of a running forwarder (after a route's rules, or entering a sink) as NDJSON."`
 	Emulator emulatorCmd `cmd:"" help:"Run a local SLS-compatible server, for trying forwarder without a cloud account."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
+
+	PrintVersion versionFlag `name:"version" help:"Print the version and exit."`
 }
 
 // env is what commands get besides their flags.
@@ -99,10 +98,3 @@ type codeError struct {
 }
 
 func (e codeError) Error() string { return e.msg }
-
-type versionCmd struct{}
-
-func (versionCmd) Run(e *env) error {
-	fmt.Fprintln(e.stdout, "forwarder", version)
-	return nil
-}

@@ -115,10 +115,21 @@ func TestFmtRewrites(t *testing.T) {
 	}
 }
 
-// TestExamples validates every example and runs the quickstart for its
-// bounded count: every line printed is a decoded ActionTrail event.
+// TestExamples validates and tests every example (each examples/*.hcl file
+// and examples/*/ directory) and runs the quickstart for its bounded count:
+// every line printed is a decoded ActionTrail event.
 func TestExamples(t *testing.T) {
-	dirs := []string{"../../examples/quickstart.hcl", "../../examples/multi-siem", "../../examples/multi-logstore.hcl"}
+	var dirs []string
+	all, _ := filepath.Glob("../../examples/*")
+	for _, p := range all {
+		hcl, _ := filepath.Glob(filepath.Join(p, "*.hcl"))
+		if st, err := os.Stat(p); err == nil && (st.IsDir() && len(hcl) > 0 || strings.HasSuffix(p, ".hcl")) {
+			dirs = append(dirs, p)
+		}
+	}
+	if len(dirs) < 5 {
+		t.Fatalf("found only %v under examples/", dirs)
+	}
 	for _, d := range dirs {
 		if code, _, e := runCLI(t, "validate", d); code != 0 {
 			t.Errorf("validate %s: exit %d\n%s", d, code, e)

@@ -91,7 +91,7 @@ func (c *runCmd) Run(e *env) error {
 	if _, err := rt.Apply(p); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
-	log.Info("forwarder running", "version", version, "plan", p.Version(), "config", strings.Join(c.Paths, ","))
+	log.Info("forwarder running", "version", currentBuild().Version, "plan", p.Version(), "config", strings.Join(c.Paths, ","))
 
 	rl := &reload.Reloader{Paths: c.Paths, Reg: builtin.Registries(), Runtime: rt, Log: log.With("component", "reload")}
 	rl.Prime(p.Config())

@@ -1,33 +1,21 @@
-sink "file" "splunk_stand_in" {
-  path = "/dev/null" # a splunk_hec sink in production
-}
-
-sink "file" "qradar_stand_in" {
-  path = "/dev/null" # a syslog sink with encoding = "leef" in production
-}
-
-sink "file" "dead_letters" {
-  path = "dead-letters.ndjson"
-}
-
 route "audit_to_splunk" {
-  from        = [source.demo.audit]
+  from        = [source.sls.audit]
   rules       = [rule.actiontrail]
-  to          = [sink.file.splunk_stand_in]
+  to          = [sink.splunk_hec.soc]
   dead_letter = sink.file.dead_letters
 }
 
 route "alerts_to_qradar" {
-  from        = [source.demo.audit]
+  from        = [source.sls.audit]
   rules       = [rule.actiontrail, rule.high_value]
-  to          = [sink.file.qradar_stand_in]
+  to          = [sink.syslog.qradar]
   dead_letter = sink.file.dead_letters
 }
 
 route "waf_to_splunk" {
-  from  = [source.demo.audit]
+  from  = [source.sls.audit]
   rules = [rule.waf_blocks]
-  to    = [sink.file.splunk_stand_in]
+  to    = [sink.splunk_hec.soc]
 }
 
 test "failed call is an alert" {
