@@ -8,7 +8,9 @@ import (
 )
 
 // AdminHandler serves the admin endpoints: Prometheus /metrics, /health
-// (200 with the running plan version once a plan runs, 503 before), and
+// (200 with the running plan version once a plan runs, 503 before; status
+// "degraded" with the sources' problems when one waits on a permanent
+// error), and
 // POST /-/reload, which calls reload and answers 200, or 400 with the
 // diagnostics when the new configuration is rejected.
 func AdminHandler(rt *Runtime, reload func() error) http.Handler {
@@ -22,7 +24,12 @@ func AdminHandler(rt *Runtime, reload func() error) http.Handler {
 			_ = json.NewEncoder(w).Encode(map[string]string{"status": "starting"})
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "plan": p.Version()})
+		body := map[string]any{"status": "ok", "plan": p.Version()}
+		if probs := rt.SourceProblems(); len(probs) > 0 {
+			// Still 200: the other sources run, and a reload may fix it.
+			body["status"], body["problems"] = "degraded", probs
+		}
+		_ = json.NewEncoder(w).Encode(body)
 	})
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
 		if err := reload(); err != nil {

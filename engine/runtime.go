@@ -49,6 +49,7 @@ type Runtime struct {
 
 type sourceRunner struct {
 	key, fingerprint string
+	src              sources.Source
 	cancel           context.CancelFunc
 	done             chan struct{}
 }
@@ -216,12 +217,13 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 
 func (rt *Runtime) startSource(spec *plan.SourceSpec) error {
 	lg := rt.log.With("source", spec.Key)
-	src, err := spec.Factory.New(spec.Config, sources.Settings{Name: spec.Key, Logger: lg, CursorResets: rt.metrics.CursorResets.WithLabelValues(spec.Key)})
+	src, err := spec.Factory.New(spec.Config, sources.Settings{Name: spec.Key, Logger: lg, CursorResets: rt.metrics.CursorResets.WithLabelValues(spec.Key),
+		Shards: rt.metrics.shardMetrics(spec.Key)})
 	if err != nil {
 		return fmt.Errorf("source %q: %w", spec.Key, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sr := &sourceRunner{key: spec.Key, fingerprint: spec.Fingerprint, cancel: cancel, done: make(chan struct{})}
+	sr := &sourceRunner{key: spec.Key, fingerprint: spec.Fingerprint, src: src, cancel: cancel, done: make(chan struct{})}
 	rt.sources[spec.Key] = sr
 	out := &output{rt: rt, source: spec.Key, in: rt.metrics.EventsIn.WithLabelValues(spec.Key), inB: rt.metrics.BytesIn.WithLabelValues(spec.Key)}
 	rt.srcMu.Lock()

@@ -101,7 +101,7 @@
 // Violations (a shard granted while another consumer still held it: must
 // stay empty), MaxHeartbeatGap, Shards, State, Stats / RequestCount (per API
 // name, plus the queries PullLogs received). Faults: InjectFault(Fault{API,
-// Consumer, Latency, Status, Code, Drop, Rate, Times}), RemoveFault,
+// Consumer, Latency, Status, Code, Drop, StuckCursor, Rate, Times}), RemoveFault,
 // ClearFaults, FaultHits. Data: SplitShard, MergeShards, ExpireBefore,
 // ExpireAll, AppendLogGroup(ToShard), CreateConsumerGroup. Options.Clock
 // lets a test move server time (group expiry, TTL) without sleeping.

@@ -168,6 +168,9 @@ func (s *Server) handlePullLogs(w http.ResponseWriter, r *http.Request, rt route
 		next = EncodeCursor(pr.start + n)
 		h.Set("x-log-cursor-time", strconv.FormatInt(pr.entries[n-1].recv, 10))
 	}
+	if rt.stuck {
+		next = cursorStr
+	}
 	h.Set("x-log-cursor", next)
 	if pr.readOnly && pr.start+n == pr.end {
 		h.Set("x-log-end-of-cursor", "1")

@@ -43,6 +43,7 @@ type route struct {
 	shard    int // -1 when absent
 	group    string
 	hashKey  bool // PutLogs through /shards/route
+	stuck    bool // fault: PullLogs answers with the request's cursor
 }
 
 // projectFromHost returns the first DNS label of host, port stripped.
