@@ -171,11 +171,14 @@ func classifyShards(rt route, seg []string, typ, action, m string, bad, methodEr
 	default:
 		return bad()
 	}
-	if seg[3] == "route" {
+	switch seg[3] {
+	case "route", "lb":
+		// route?key= places by hash key; lb (the Python, Java and C SDKs'
+		// default put) lets the server pick a shard, like POST /logstores/L.
 		if m != http.MethodPost {
 			return methodErr()
 		}
-		rt.api, rt.hashKey = APIPutLogs, true
+		rt.api, rt.hashKey = APIPutLogs, seg[3] == "route"
 		return rt, nil
 	}
 	id, err := strconv.Atoi(seg[3])
