@@ -24,7 +24,8 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	now  func() time.Time
-	keys map[string]string
+	keysMu sync.RWMutex
+	keys   map[string]string
 
 	mu       sync.RWMutex
 	projects map[string]*project

@@ -90,7 +90,7 @@ func New(cfg *Config, set sources.Settings) *Source {
 
 // client builds the SDK client. Timeouts are set before first use: the SDK
 // fills zero ones lazily under a read lock, which is a data race.
-func (s *Source) client() *sdk.Client {
+func (s *Source) client() (*sdk.Client, error) {
 	var hc *http.Client
 	if addr, ok := loopback.EndpointAddr(s.cfg.Endpoint); ok {
 		hc = loopback.HTTPClient(addr)
@@ -106,17 +106,25 @@ func (s *Source) client() *sdk.Client {
 		AccessKeySecret: s.cfg.AccessKeySecret.Reveal(),
 		SecurityToken:   s.cfg.SecurityToken.Reveal(),
 	}
-	if s.cfg.CredentialsFile != "" {
+	switch p, err := s.cfg.credentialsProvider(); {
+	case err != nil:
+		return nil, fmt.Errorf("sls source %q: %w", s.name, err)
+	case s.cfg.credentialsMode() == credFile && s.cfg.AssumeRoleARN == "":
 		c = sdk.CreateNormalInterfaceV2(s.cfg.Endpoint, &fileCredentials{path: s.cfg.CredentialsFile}).(*sdk.Client)
+	case p != nil:
+		c = sdk.CreateNormalInterfaceV2(s.cfg.Endpoint, p).(*sdk.Client)
 	}
 	c.UserAgent = "forwarder/" + s.cfg.ConsumerGroup
 	c.RequestTimeOut, c.RetryTimeOut, c.HTTPClient = 60*time.Second, 15*time.Second, hc
-	return c
+	return c, nil
 }
 
 // Run consumes every configured logstore until ctx ends.
 func (s *Source) Run(ctx context.Context, out sources.Output) error {
-	c := s.client()
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
 	defer c.HTTPClient.CloseIdleConnections()
 	name := s.cfg.consumerName()
 	// Set up every group first, so a permission or endpoint problem stops
