@@ -21,9 +21,9 @@ import (
 // Close stops every goroutine it started. All methods are safe for
 // concurrent use.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	now  func() time.Time
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
 	keysMu sync.RWMutex
 	keys   map[string]string
 
