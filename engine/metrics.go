@@ -2,6 +2,8 @@ package engine
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/forwarder/forwarder/sources"
 )
 
 // Metrics are the runtime's Prometheus metrics. Label children are resolved
@@ -29,11 +31,38 @@ type Metrics struct {
 	ReloadTimestamp  prometheus.Gauge
 	PlanInfo         *prometheus.GaugeVec // version
 	Applies          prometheus.Counter
+	ShardsOwned      *prometheus.GaugeVec   // source, logstore, lane
+	ShardCheckpoint  *prometheus.GaugeVec   // source, logstore, shard, lane
+	ShardReceive     *prometheus.GaugeVec   // source, logstore, shard, lane
+	ShardLag         *prometheus.GaugeVec   // source, logstore, shard, lane
+	ShardBacklog     *prometheus.GaugeVec   // source, logstore, shard, lane
+	StuckCursors     *prometheus.CounterVec // source, logstore, shard, lane
+}
+
+var shardLabels = []string{"source", "logstore", "shard", "lane"}
+
+// shardMetrics returns the per-shard series curried with a source's label.
+func (m *Metrics) shardMetrics(source string) *sources.ShardMetrics {
+	l := prometheus.Labels{"source": source}
+	return &sources.ShardMetrics{
+		Owned:        m.ShardsOwned.MustCurryWith(l),
+		Checkpoint:   m.ShardCheckpoint.MustCurryWith(l),
+		LastReceive:  m.ShardReceive.MustCurryWith(l),
+		Lag:          m.ShardLag.MustCurryWith(l),
+		Backlog:      m.ShardBacklog.MustCurryWith(l),
+		StuckCursors: m.StuckCursors.MustCurryWith(l),
+	}
 }
 
 // NewMetrics registers the metrics on a new registry.
 func NewMetrics() *Metrics {
 	m := &Metrics{
+		ShardsOwned:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_source_shards_owned", Help: "Shards this process holds in its consumer group."}, []string{"source", "logstore", "lane"}),
+		ShardCheckpoint:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_source_shard_checkpoint_timestamp_seconds", Help: "Server receive time of the last log group before the committed checkpoint."}, shardLabels),
+		ShardReceive:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_source_shard_last_pulled_receive_timestamp_seconds", Help: "Server receive time of the last pulled log group."}, shardLabels),
+		ShardLag:         prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_source_shard_lag_seconds", Help: "Age of the last pulled data while more is waiting; 0 once the shard is read to its end."}, shardLabels),
+		ShardBacklog:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_source_shard_backlog_log_groups", Help: "Log groups between the pulled position and the shard's end (cursor distance)."}, shardLabels),
+		StuckCursors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_stuck_cursor_total", Help: "Pull answers that returned data without advancing the cursor (delivered at most once, then retried with backoff)."}, shardLabels),
 		Registry:         prometheus.NewRegistry(),
 		EventsIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_events_total", Help: "Events read from a source, per lane (the sink a per-sink lane reads for; empty for a single lane)."}, []string{"source", "lane"}),
 		BytesIn:          prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_bytes_total", Help: "Raw log bytes (keys and values) read from a source, per lane."}, []string{"source", "lane"}),
@@ -58,7 +87,7 @@ func NewMetrics() *Metrics {
 		Applies:          prometheus.NewCounter(prometheus.CounterOpts{Name: "forwarder_config_applies_total", Help: "Plans applied to the runtime."}),
 	}
 	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.CursorResets, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
-		m.SinkConnected, m.SinkPending, m.SinkPendingBytes, m.SinkInFlight, m.SinkRetrying, m.SinkFailures, m.SinkLastSuccess, m.BuildInfo, m.ReloadOK, m.ReloadTotal, m.ReloadTimestamp, m.PlanInfo, m.Applies,
+		m.SinkConnected, m.ShardsOwned, m.ShardCheckpoint, m.ShardReceive, m.ShardLag, m.ShardBacklog, m.StuckCursors, m.SinkPending, m.SinkPendingBytes, m.SinkInFlight, m.SinkRetrying, m.SinkFailures, m.SinkLastSuccess, m.BuildInfo, m.ReloadOK, m.ReloadTotal, m.ReloadTimestamp, m.PlanInfo, m.Applies,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

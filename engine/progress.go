@@ -12,7 +12,9 @@ import (
 // LogProgress logs, every interval until ctx ends, the rates of events in
 // per source and out per sink since the last line, so a running forwarder
 // shows it is moving (and a stalled sink shows as a rate of 0 with events
-// still coming in).
+// still coming in). Sources with shards add their backlog (log groups
+// still to read, summed over shards) and lag (seconds, the worst shard), so
+// a backfill shows what remains and when it caught up.
 func (rt *Runtime) LogProgress(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -35,6 +37,7 @@ func (rt *Runtime) LogProgress(ctx context.Context, interval time.Duration, log 
 		for _, k := range keys {
 			attrs = append(attrs, k+"_per_s", int((cur[k]-prev[k])/secs))
 		}
+		attrs = append(attrs, rt.positions()...)
 		log.Info("progress", attrs...)
 		prev, last = cur, now
 	}
@@ -68,6 +71,39 @@ func (rt *Runtime) counters() map[string]float64 {
 		}
 	}
 	return out
+}
+
+// positions returns "backlog.SOURCE" and "lag_s.SOURCE" attributes from
+// the per-shard gauges, sorted by source.
+func (rt *Runtime) positions() []any {
+	backlog, lag := map[string]float64{}, map[string]float64{}
+	mfs, err := rt.metrics.Registry.Gather()
+	if err != nil {
+		return nil
+	}
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "forwarder_source_shard_backlog_log_groups":
+			for _, m := range mf.GetMetric() {
+				backlog[label(m, "source")] += m.GetGauge().GetValue()
+			}
+		case "forwarder_source_shard_lag_seconds":
+			for _, m := range mf.GetMetric() {
+				src := label(m, "source")
+				lag[src] = max(lag[src], m.GetGauge().GetValue())
+			}
+		}
+	}
+	srcs := make([]string, 0, len(backlog))
+	for s := range backlog {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	var attrs []any
+	for _, s := range srcs {
+		attrs = append(attrs, "backlog."+s, int64(backlog[s]), "lag_s."+s, int64(lag[s]))
+	}
+	return attrs
 }
 
 func label(m *dto.Metric, name string) string {

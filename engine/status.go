@@ -5,11 +5,15 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/forwarder/forwarder/sources"
 )
 
 // Status is what /health and /-/ready report: the state of every component.
 type Status struct {
-	// Status is "ready", "not_ready" or "starting" (no plan yet).
+	// Status is "ready", "not_ready", "degraded" (ready but for a source
+	// waiting on a permanent error only an operator can fix: the other
+	// sources run, and a reload may fix it) or "starting" (no plan yet).
 	Status string `json:"status"`
 	// Reasons say why the process is not ready.
 	Reasons []string `json:"reasons,omitempty"`
@@ -18,6 +22,8 @@ type Status struct {
 	Reload ReloadStatus   `json:"reload"`
 	Sinks  []SinkStatus   `json:"sinks"`
 	Lanes  []SourceStatus `json:"sources"`
+	// Problems are the sources' permanent errors, by source key.
+	Problems map[string][]sources.Problem `json:"problems,omitempty"`
 }
 
 // ReloadStatus is the result of the last configuration load.
@@ -116,10 +122,29 @@ func (rt *Runtime) Status(unreadyAfter time.Duration) Status {
 		}
 		st.Lanes = append(st.Lanes, s)
 	}
-	if len(st.Reasons) > 0 {
+	if probs := rt.SourceProblems(); len(probs) > 0 {
+		st.Problems = probs
+		for src, ps := range probs {
+			for _, p := range ps {
+				st.Reasons = append(st.Reasons, "source "+src+": "+p.Scope+": check "+p.Attr+": "+p.Error)
+			}
+		}
+	}
+	switch {
+	case len(st.Reasons) > 0 && len(st.Reasons) == countProblems(st.Problems):
+		st.Status = "degraded"
+	case len(st.Reasons) > 0:
 		st.Status = "not_ready"
 	}
 	return st
+}
+
+func countProblems(m map[string][]sources.Problem) int {
+	n := 0
+	for _, ps := range m {
+		n += len(ps)
+	}
+	return n
 }
 
 func compare(a, b string) int {

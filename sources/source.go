@@ -6,6 +6,7 @@ package sources
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -54,6 +55,53 @@ type Settings struct {
 	// CursorResets counts positions a source had to abandon (SLS
 	// InvalidCursor: data expired before it was read). Nil when unused.
 	CursorResets prometheus.Counter
+	// Shards holds the per-shard position series, already curried with the
+	// source label. Nil when unused.
+	Shards *ShardMetrics
+}
+
+// ShardMetrics are the series a partitioned source keeps per shard. Every
+// vector is curried with the source label; the remaining labels are
+// logstore, shard and lane (lane is "" until lanes exist), so a label set
+// stays bounded by the shards a logstore has.
+type ShardMetrics struct {
+	// Owned is the number of shards this process holds (logstore, lane).
+	Owned *prometheus.GaugeVec
+	// Checkpoint is the server receive time, unix seconds, of the last log
+	// group before the committed checkpoint.
+	Checkpoint *prometheus.GaugeVec
+	// LastReceive is the server receive time, unix seconds, of the last
+	// pulled log group.
+	LastReceive *prometheus.GaugeVec
+	// Lag is how far, in seconds, the pulled position is behind the newest
+	// data (0 when the shard is read to its end).
+	Lag *prometheus.GaugeVec
+	// Backlog is the number of log groups between the pulled position and
+	// the shard's end.
+	Backlog *prometheus.GaugeVec
+	// StuckCursors counts answers that returned data without moving the
+	// cursor.
+	StuckCursors *prometheus.CounterVec
+}
+
+// Problem is a condition only an operator can fix (a wrong project name,
+// denied access): the source keeps retrying slowly and /health reports it.
+type Problem struct {
+	// Scope is what failed, e.g. "audit-prod/actiontrail".
+	Scope string `json:"scope"`
+	// Attr is the configuration attribute to check.
+	Attr string `json:"attr"`
+	// Error is the one-line error.
+	Error string `json:"error"`
+	// Since is when the problem was first seen.
+	Since time.Time `json:"since"`
+}
+
+// HealthReporter is implemented by sources that tell permanent errors from
+// transient ones; the admin /health endpoint lists their problems.
+type HealthReporter interface {
+	// Problems lists the current problems, empty when healthy.
+	Problems() []Problem
 }
 
 // LaneConfig is implemented by the configs of sources whose upstream keeps a

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -102,8 +103,8 @@ func procEmulator(t *testing.T, logstore string, shards int) *slsemu.Server {
 }
 
 // forwarder starts the forwarder as a child process reading the logstore
-// into out, as consumer `name`.
-func forwarder(t *testing.T, emu *slsemu.Server, logstore, name, out string) *exec.Cmd {
+// into out, as consumer `name`; extra lines go into the source block.
+func forwarder(t *testing.T, emu *slsemu.Server, logstore, name, out string, extra ...string) *exec.Cmd {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "f.hcl")
 	src := fmt.Sprintf(`
@@ -118,6 +119,7 @@ source "sls" "audit" {
   heartbeat_interval  = "1s"
   fetch_interval      = "50ms"
   checkpoint_interval = "100ms"
+  %s
 }
 sink "file" "out" {
   path = %q
@@ -126,7 +128,7 @@ route "r" {
   from = [source.sls.audit]
   to   = [sink.file.out]
 }
-`, emu.Endpoint(), procProject, logstore, name, out)
+`, emu.Endpoint(), procProject, logstore, name, strings.Join(extra, "\n  "), out)
 	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -237,6 +239,47 @@ func TestKill9AndRestart(t *testing.T) {
 	// practice one checkpoint interval's worth.
 	if dups > 4*4*100*200 {
 		t.Errorf("%d duplicates exceed the in-flight window", dups)
+	}
+}
+
+// TestKill9StartEndDuringOutage: with start = "end", events written after
+// the shards were assigned are pulled while the sink is down (its
+// directory does not exist yet), and the process is SIGKILLed before any
+// acknowledgement. The restart resumes at the start position committed on
+// assignment: no event is skipped.
+func TestKill9StartEndDuringOutage(t *testing.T) {
+	const shards, total = 2, 1000
+	emu := procEmulator(t, "fresh", shards)
+	dir := filepath.Join(t.TempDir(), "siem")
+	out := filepath.Join(dir, "out.ndjson")
+	a := forwarder(t, emu, "fresh", "fwd-a", out, `start = "end"`)
+	waitUntil(t, "the start positions", 30*time.Second, func() bool { return emu.RequestCount(slsemu.APIGetCursor) >= shards })
+	time.Sleep(500 * time.Millisecond) // let the checkpoint calls after GetCursor land
+	g := demo.NewGenerator(9, time.Unix(1795939202, 0))
+	for i := range total / 100 {
+		logs := make([]*sdk.Log, 100)
+		for j := range logs {
+			logs[j] = slsemu.LogFromEvent(g.Next())
+		}
+		if _, err := emu.AppendLogGroupToShard(procProject, "fresh", i%shards, &sdk.LogGroup{Logs: logs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pulls := emu.RequestCount(slsemu.APIPullLogs)
+	waitUntil(t, "pulls after the writes", 30*time.Second, func() bool { return emu.RequestCount(slsemu.APIPullLogs) > pulls+2*shards })
+	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = a.Wait()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := forwarder(t, emu, "fresh", "fwd-a", out, `start = "end"`)
+	waitUntil(t, "every event after the restart", 60*time.Second, func() bool { return len(seqs(t, out)) == total })
+	_ = b.Process.Signal(syscall.SIGTERM)
+	_ = b.Wait()
+	if lost, _ := lostAndDuplicated(seqs(t, out), total); lost != 0 {
+		t.Errorf("lost %d events", lost)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // groupOf finds a consumer group; the caller holds ls.mu.
@@ -175,7 +176,7 @@ func (s *Server) handleUpdateCheckpoint(w http.ResponseWriter, r *http.Request, 
 	}
 	q := r.URL.Query()
 	consumer := q.Get("consumer")
-	force := q.Get("forceSuccess") == "true"
+	force := strings.EqualFold(q.Get("forceSuccess"), "true") // Python sends "True"
 	var req struct {
 		Shard      *int    `json:"shard"`
 		Checkpoint *string `json:"checkpoint"`

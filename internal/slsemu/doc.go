@@ -13,7 +13,8 @@
 //     too.
 //   - Logstores with N shards over the 128-bit MD5 hash space
 //     ([inclusiveBeginKey, exclusiveEndKey), 32 hex digits); ListShards;
-//     PutLogs (POST /logstores/L, or /shards/route?key= by hash key) with lz4
+//     PutLogs (POST /logstores/L or /logstores/L/shards/lb, the Python and
+//     Java SDKs' load-balanced put, or /shards/route?key= by hash key) with lz4
 //     raw block, zstd frame, deflate or no compression, decompressed to
 //     exactly x-log-bodyrawsize and unmarshalled with the protobuf's
 //     required-field checks; one PutLogs is one LogGroup and one cursor.
@@ -21,7 +22,9 @@
 //     realistic base (shard creation ms × 1e6). GetCursor (begin, end, unix
 //     seconds by receive time), GetCursorTime.
 //   - PullLogs: LogGroupList compressed as lz4 (default) or zstd (when
-//     Accept-Encoding asks for it), with the headers the SDK parses:
+//     Accept-Encoding asks for it), deflate (the Python SDK's "gzip" without
+//     its lz4 module) or not at all (an empty Accept-Encoding), with the
+//     headers the SDKs parse:
 //     x-log-cursor (the request cursor echoed byte-identical when there is
 //     no data), x-log-count, x-log-bodyrawsize, x-log-compresstype,
 //     x-log-read-last-cursor, x-log-cursor-time, x-log-end-of-cursor (read-only
@@ -104,7 +107,7 @@
 // Violations (a shard granted while another consumer still held it: must
 // stay empty), MaxHeartbeatGap, Shards, State, Stats / RequestCount (per API
 // name, plus the queries PullLogs received). Faults: InjectFault(Fault{API,
-// Consumer, Latency, Status, Code, Drop, Rate, Times}), RemoveFault,
+// Consumer, Latency, Status, Code, Drop, StuckCursor, Rate, Times}), RemoveFault,
 // ClearFaults, FaultHits. Data: SplitShard, MergeShards, ExpireBefore,
 // ExpireAll, AppendLogGroup(ToShard), CreateConsumerGroup. Options.Clock
 // lets a test move server time (group expiry, TTL) without sleeping.

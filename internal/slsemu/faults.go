@@ -33,6 +33,10 @@ type Fault struct {
 	Message string `json:"message,omitempty"`
 	// Drop closes the connection without a response.
 	Drop bool `json:"drop,omitempty"`
+	// StuckCursor makes PullLogs answer with its data but the request's
+	// cursor as x-log-cursor, as a broken server or proxy might: a reader
+	// that trusts it reads the same range forever.
+	StuckCursor bool `json:"stuck_cursor,omitempty"`
 
 	// Rate is the probability that a matching request is affected; 0 or
 	// ≥1 means always.
@@ -111,6 +115,7 @@ type faultAction struct {
 	latency time.Duration
 	err     *Error
 	drop    bool
+	stuck   bool
 }
 
 // match evaluates the installed faults for a request. Exhausted faults stay
@@ -141,6 +146,8 @@ func (fs *faultSet) match(rt route, consumer string) faultAction {
 			act.drop = true
 		case f.Status != 0 || f.Code != "":
 			act.err = f.asError()
+		case f.StuckCursor:
+			act.stuck = true
 		}
 	}
 	return act

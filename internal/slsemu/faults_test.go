@@ -91,3 +91,34 @@ func TestFaultRate(t *testing.T) {
 		t.Fatalf("rate 0.5 failed %d of %d requests (hits %d)", failed, n, s.FaultHits(id))
 	}
 }
+
+// TestFaultStuckCursor: a StuckCursor fault returns the data with the
+// request's cursor as the next one, Times times, then pulls advance again.
+func TestFaultStuckCursor(t *testing.T) {
+	s := startServer(t, Options{})
+	mustLogstore(t, s, 1)
+	c := newClient(t, s, testAK, testSK)
+	if err := c.PutLogsWithCompressType(testProject, testLogstore, makeGroup(3, 1), sls.Compress_LZ4); err != nil {
+		t.Fatal(err)
+	}
+	begin, err := c.GetCursor(testProject, testLogstore, 0, "begin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := s.InjectFault(Fault{API: APIPullLogs, StuckCursor: true, Times: 2})
+	for i := range 3 {
+		gl, next, err := c.PullLogs(testProject, testLogstore, 0, begin, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(gl.LogGroups); n != 1 {
+			t.Fatalf("pull %d: %d log groups, want 1", i, n)
+		}
+		if stuck := next == begin; stuck != (i < 2) {
+			t.Fatalf("pull %d: next %q, begin %q: stuck = %v", i, next, begin, stuck)
+		}
+	}
+	if got := s.FaultHits(id); got != 2 {
+		t.Fatalf("fault hits = %d, want 2", got)
+	}
+}

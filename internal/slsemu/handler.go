@@ -38,6 +38,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, act.err)
 		return
 	}
+	rt.stuck = act.stuck
 	if rerr != nil {
 		writeError(w, rerr)
 		return

@@ -1,6 +1,8 @@
 package slsemu
 
 import (
+	"bytes"
+	"compress/zlib"
 	"net/http"
 	"sort"
 	"strconv"
@@ -160,7 +162,8 @@ func (s *Server) handlePullLogs(w http.ResponseWriter, r *http.Request, rt route
 	if e != nil {
 		return e
 	}
-	zstdWanted := strings.Contains(strings.ToLower(r.Header.Get("Accept-Encoding")), "zstd")
+	enc := pullEncoding(r.Header)
+	zstdWanted := enc == "zstd"
 	h := w.Header()
 	n := int64(len(pr.entries))
 	next := cursorStr
@@ -168,12 +171,15 @@ func (s *Server) handlePullLogs(w http.ResponseWriter, r *http.Request, rt route
 		next = EncodeCursor(pr.start + n)
 		h.Set("x-log-cursor-time", strconv.FormatInt(pr.entries[n-1].recv, 10))
 	}
+	if rt.stuck {
+		next = cursorStr
+	}
 	h.Set("x-log-cursor", next)
 	if pr.readOnly && pr.start+n == pr.end {
 		h.Set("x-log-end-of-cursor", "1")
 	}
 	if filter != nil {
-		return s.servePullQuery(w, pr, filter, zstdWanted)
+		return s.servePullQuery(w, pr, filter, enc)
 	}
 	h.Set("x-log-count", strconv.FormatInt(n, 10))
 	if n == 0 {
@@ -187,6 +193,13 @@ func (s *Server) handlePullLogs(w http.ResponseWriter, r *http.Request, rt route
 		rawSize += len(e.framed)
 	}
 	h.Set("x-log-bodyrawsize", strconv.Itoa(rawSize))
+	if enc == "deflate" || enc == "" {
+		raw := make([]byte, 0, rawSize)
+		for _, e := range pr.entries {
+			raw = append(raw, e.framed...)
+		}
+		return writePlainOrDeflate(w, raw, enc)
+	}
 	bp := bufPool.Get().(*[]byte)
 	var out []byte
 	if zstdWanted {
@@ -227,7 +240,7 @@ func (e *entry) zstdFrame(encodeAll func(src, dst []byte) []byte) []byte {
 
 // servePullQuery filters the range through an SPL query and compresses the
 // result per request.
-func (s *Server) servePullQuery(w http.ResponseWriter, pr pullRange, filter *splQuery, zstdWanted bool) *Error {
+func (s *Server) servePullQuery(w http.ResponseWriter, pr pullRange, filter *splQuery, enc string) *Error {
 	var raw []byte
 	scannedBytes, scannedLines, resultLines, groups := 0, 0, 0, 0
 	for _, e := range pr.entries {
@@ -260,8 +273,11 @@ func (s *Server) servePullQuery(w http.ResponseWriter, pr pullRange, filter *spl
 		writeEmpty(w)
 		return nil
 	}
+	if enc == "deflate" || enc == "" {
+		return writePlainOrDeflate(w, raw, enc)
+	}
 	var out []byte
-	if zstdWanted {
+	if enc == "zstd" {
 		enc, _, err := s.codecs()
 		if err != nil {
 			return errorf(http.StatusInternalServerError, CodeInternalServerError, "zstd encoder: %v", err)
@@ -281,6 +297,49 @@ func (s *Server) servePullQuery(w http.ResponseWriter, pr pullRange, filter *spl
 		h.Set("x-log-compresstype", "lz4")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+	return nil
+}
+
+// pullEncoding picks the PullLogs answer encoding from Accept-Encoding: the
+// Go SDK asks for lz4 or zstd; the Python SDK asks for lz4, or gzip when
+// its lz4 module is missing (it inflates any deflate or gzip answer with
+// zlib), or sends an empty header for no compression. With no header at
+// all the answer is lz4, as before.
+func pullEncoding(h http.Header) string {
+	vals, ok := h["Accept-Encoding"]
+	ae := strings.ToLower(strings.Join(vals, ","))
+	switch {
+	case !ok:
+		return "lz4"
+	case strings.Contains(ae, "zstd"):
+		return "zstd"
+	case strings.Contains(ae, "lz4"):
+		return "lz4"
+	case strings.Contains(ae, "deflate"), strings.Contains(ae, "gzip"):
+		return "deflate"
+	case strings.TrimSpace(ae) == "":
+		return ""
+	}
+	return "lz4"
+}
+
+// writePlainOrDeflate writes a PullLogs body uncompressed (enc "") or as a
+// zlib stream ("deflate"); x-log-bodyrawsize is set by the caller.
+func writePlainOrDeflate(w http.ResponseWriter, raw []byte, enc string) *Error {
+	out := raw
+	if enc == "deflate" {
+		var b bytes.Buffer
+		zw := zlib.NewWriter(&b)
+		_, _ = zw.Write(raw)
+		if err := zw.Close(); err != nil {
+			return errorf(http.StatusInternalServerError, CodeInternalServerError, "deflate: %v", err)
+		}
+		out = b.Bytes()
+		w.Header().Set("x-log-compresstype", "deflate")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
 	return nil

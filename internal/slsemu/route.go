@@ -43,6 +43,7 @@ type route struct {
 	shard    int // -1 when absent
 	group    string
 	hashKey  bool // PutLogs through /shards/route
+	stuck    bool // fault: PullLogs answers with the request's cursor
 }
 
 // projectFromHost returns the first DNS label of host, port stripped.
@@ -170,11 +171,14 @@ func classifyShards(rt route, seg []string, typ, action, m string, bad, methodEr
 	default:
 		return bad()
 	}
-	if seg[3] == "route" {
+	switch seg[3] {
+	case "route", "lb":
+		// route?key= places by hash key; lb (the Python, Java and C SDKs'
+		// default put) lets the server pick a shard, like POST /logstores/L.
 		if m != http.MethodPost {
 			return methodErr()
 		}
-		rt.api, rt.hashKey = APIPutLogs, true
+		rt.api, rt.hashKey = APIPutLogs, seg[3] == "route"
 		return rt, nil
 	}
 	id, err := strconv.Atoi(seg[3])

@@ -21,10 +21,11 @@ import (
 // Close stops every goroutine it started. All methods are safe for
 // concurrent use.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	now  func() time.Time
-	keys map[string]string
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	keysMu sync.RWMutex
+	keys   map[string]string
 
 	mu       sync.RWMutex
 	projects map[string]*project

@@ -41,6 +41,35 @@ type Config struct {
 	// SecurityToken (an STS Credentials object), re-read when it changes:
 	// token rotation needs no restart. Instead of the three keys above.
 	CredentialsFile string `hcl:"credentials_file,optional" json:"credentials_file,omitempty"`
+	// Credentials picks where the keys come from: "static" (the keys
+	// above, the default), "file" (credentials_file), "ecs_ram_role" (the
+	// instance's RAM role), "oidc" (RRSA on ACK: an OIDC token exchanged
+	// at STS) or "default" (the Alibaba Cloud default chain: environment,
+	// OIDC environment, CLI profile, instance role). Temporary
+	// credentials are refreshed before they expire, with no restart.
+	Credentials string `hcl:"credentials,optional" json:"credentials,omitempty"`
+	// ECSRoleName is the instance's RAM role (discovered when empty);
+	// MetadataEndpoint is the instance metadata service.
+	ECSRoleName      string `hcl:"ecs_role_name,optional" json:"ecs_role_name,omitempty"`
+	MetadataEndpoint string `hcl:"metadata_endpoint,optional" json:"metadata_endpoint,omitempty"`
+	// OIDCTokenFile, OIDCProviderARN and OIDCRoleARN configure RRSA; when
+	// empty they come from ALIBABA_CLOUD_OIDC_TOKEN_FILE,
+	// ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_ROLE_ARN, which ACK
+	// injects into the pod. The token file is re-read at each refresh.
+	OIDCTokenFile   string `hcl:"oidc_token_file,optional" json:"oidc_token_file,omitempty"`
+	OIDCProviderARN string `hcl:"oidc_provider_arn,optional" json:"oidc_provider_arn,omitempty"`
+	OIDCRoleARN     string `hcl:"oidc_role_arn,optional" json:"oidc_role_arn,omitempty"`
+	// AssumeRoleARN, when set, assumes this role (cross-account reads) with
+	// whatever credentials the mode above gives, for AssumeRoleDuration.
+	AssumeRoleARN      string `hcl:"assume_role_arn,optional" json:"assume_role_arn,omitempty"`
+	ExternalID         string `hcl:"external_id,optional" json:"external_id,omitempty"`
+	AssumeRoleDuration string `hcl:"assume_role_duration,optional" json:"assume_role_duration"`
+	// RoleSessionName names the STS sessions (default "forwarder").
+	RoleSessionName string `hcl:"role_session_name,optional" json:"role_session_name"`
+	// STSEndpoint is the STS host for oidc and assume_role_arn (default
+	// sts.aliyuncs.com; e.g. sts-vpc.cn-hangzhou.aliyuncs.com). Always
+	// HTTPS.
+	STSEndpoint string `hcl:"sts_endpoint,optional" json:"sts_endpoint"`
 	// Start is where a shard with no checkpoint begins: "begin", "end" or an
 	// RFC 3339 time. Only the first run uses it; later runs resume from the
 	// checkpoints.
@@ -117,7 +146,9 @@ func (c *Config) ForLane(sink string) sources.Config {
 
 func newConfig() *Config {
 	return &Config{Start: "begin", HeartbeatInterval: "5s", FetchLogGroups: 100, FetchInterval: "500ms",
-		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4", Lanes: "per_sink"}
+		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4", Lanes: "per_sink",
+		MetadataEndpoint: "http://100.100.100.200", AssumeRoleDuration: "1h", RoleSessionName: "forwarder",
+		STSEndpoint: "sts.aliyuncs.com"}
 }
 
 func attrErr(attr, format string, args ...any) error {
@@ -150,6 +181,29 @@ func (c *Config) Validate() error {
 	}
 	if c.CredentialsFile != "" && c.AccessKeyID != "" {
 		errs = append(errs, attrErr("credentials_file", "set credentials_file or access_key_id/access_key_secret, not both"))
+	}
+	switch c.Credentials {
+	case "", credStatic, credFile, credECS, credOIDC, credDefault:
+	default:
+		errs = append(errs, attrErr("credentials", "must be static, file, ecs_ram_role, oidc or default"))
+	}
+	if c.Credentials == credFile && c.CredentialsFile == "" {
+		errs = append(errs, attrErr("credentials_file", "credentials = \"file\" needs credentials_file"))
+	}
+	if m := c.credentialsMode(); m != credStatic && m != credFile && c.AccessKeyID != "" {
+		errs = append(errs, attrErr("access_key_id", "credentials = %q takes no access_key_id/access_key_secret", m))
+	}
+	if c.Credentials == credStatic && c.CredentialsFile != "" {
+		errs = append(errs, attrErr("credentials_file", "credentials = \"static\" uses access_key_id, not credentials_file"))
+	}
+	if u, err := url.Parse(c.MetadataEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, attrErr("metadata_endpoint", "want http://HOST[:PORT]"))
+	}
+	if d, err := units.ParseDuration(c.AssumeRoleDuration); err != nil || d < 15*time.Minute || d > 12*time.Hour {
+		errs = append(errs, attrErr("assume_role_duration", "must be between 15m and 12h"))
+	}
+	if c.STSEndpoint == "" || strings.Contains(c.STSEndpoint, "/") {
+		errs = append(errs, attrErr("sts_endpoint", "want a host name (HTTPS is implied), e.g. sts.cn-hangzhou.aliyuncs.com"))
 	}
 	if _, err := c.startFrom(); err != nil {
 		errs = append(errs, attrErr("start", "%v", err))

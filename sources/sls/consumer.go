@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/sources"
 )
@@ -20,6 +21,8 @@ type consumer struct {
 	logstore string
 	name     string
 	log      *slog.Logger
+
+	owned prometheus.Gauge // shards held
 
 	mu      sync.Mutex
 	workers map[int]*shardWorker
@@ -58,6 +61,16 @@ func (c *consumer) run(ctx context.Context, out sources.Output) error {
 			c.log.Warn("consumer expired by SLS; releasing shards and rejoining", "err", err)
 			held = nil
 			c.stopAll()
+		case isCode(err, "ConsumerGroupNotExist") && c.recreateGroup():
+			// The group was deleted under us; it is back now.
+			c.log.Warn("consumer group was missing; created it again", "group", c.src.cfg.ConsumerGroup)
+		case c.src.health.trouble(c.log, c.src.scope(c.logstore, inGroup), err, c.src.slowRetry()):
+			// Logged once; waiting slowly below. Shards are released as
+			// for any failing heartbeat.
+			if time.Since(lastOK) > timeout+interval {
+				held = nil
+				c.stopAll()
+			}
 		default:
 			if time.Since(lastWarn) > 30*time.Second {
 				c.log.Warn("heartbeat failed", "err", explain(err))
@@ -69,17 +82,32 @@ func (c *consumer) run(ctx context.Context, out sources.Output) error {
 				c.stopAll()
 			}
 		}
+		if err == nil {
+			c.src.health.clear(c.log, c.src.scope(c.logstore, inGroup))
+		}
 		c.reconcile(ctx, out, held)
+		wait := tick.C
+		if err != nil && classify(err).permanent {
+			wait = time.After(c.src.slowRetry())
+		}
 		select {
 		case <-ctx.Done():
 			// Each worker waits (bounded) for its acknowledgements and
 			// commits its checkpoint before it reports done.
 			c.stopAll()
 			return nil
-		case <-tick.C:
+		case <-wait:
 		case <-c.kick:
 		}
 	}
+}
+
+// recreateGroup creates the consumer group after a heartbeat found it
+// missing. It reports false when it cannot (SLS says the group exists
+// after all, or refuses): the heartbeat's error then stands as permanent.
+func (c *consumer) recreateGroup() bool {
+	g := sdk.ConsumerGroup{ConsumerGroupName: c.src.cfg.ConsumerGroup, Timeout: c.src.groupTimeout()}
+	return c.c.CreateConsumerGroup(c.src.cfg.Project, c.logstore, g) == nil
 }
 
 // running lists shards whose workers have not finished.
@@ -103,8 +131,14 @@ func (c *consumer) running() []int {
 func (c *consumer) reconcile(ctx context.Context, out sources.Output, held []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var released, acquired []int
 	for id, w := range c.workers {
 		if !slices.Contains(held, id) {
+			select {
+			case <-w.stopCh:
+			default:
+				released = append(released, id)
+			}
 			w.stop()
 		}
 	}
@@ -112,6 +146,7 @@ func (c *consumer) reconcile(ctx context.Context, out sources.Output, held []int
 		if _, ok := c.workers[id]; ok {
 			continue
 		}
+		acquired = append(acquired, id)
 		w := newShardWorker(c, id)
 		c.workers[id] = w
 		go func() {
@@ -124,6 +159,11 @@ func (c *consumer) reconcile(ctx context.Context, out sources.Output, held []int
 			}
 		}()
 	}
+	if len(released)+len(acquired) > 0 {
+		slices.Sort(released)
+		c.log.Info("shard assignment changed", "acquired", acquired, "released", released, "held", held)
+	}
+	c.owned.Set(float64(len(held)))
 }
 
 // stopAll stops every worker and waits until each has finished.
@@ -138,4 +178,5 @@ func (c *consumer) stopAll() {
 	for _, w := range ws {
 		<-w.done
 	}
+	c.owned.Set(0)
 }

@@ -10,7 +10,7 @@ import (
 
 // TestInvalidCursorResets: the data behind a checkpoint expires (TTL) while
 // no forwarder runs. On restart the pull gets InvalidCursor; the source
-// resets to `start` with a warning and a metric, instead of retrying the
+// resets to the oldest retained data with an ERROR and a metric, instead of retrying the
 // dead cursor forever (SDK bug B2), and new data flows again.
 func TestInvalidCursorResets(t *testing.T) {
 	const first, unread, third = 3000, 2000, 1000

@@ -23,7 +23,8 @@ func bridgeSDKLogs(lg *slog.Logger) {
 
 // kitAdapter is a go-kit Logger writing to slog. go-kit's level package
 // stores the level under the key "level"; SDK warnings and errors keep
-// their level, everything else is debug.
+// their level, everything else is debug. Messages and values are folded
+// onto one line.
 type kitAdapter struct{ lg *slog.Logger }
 
 func (a kitAdapter) Log(keyvals ...any) error {
@@ -44,8 +45,16 @@ func (a kitAdapter) Log(keyvals ...any) error {
 				level = slog.LevelInfo
 			}
 		case "msg":
-			msg = fmt.Sprint(v)
+			msg = fold(fmt.Sprint(v), 2000)
 		default:
+			// SDK errors print as indented JSON: keep every record on
+			// one line.
+			switch x := v.(type) {
+			case error:
+				v = oneLine(x).Error()
+			case string:
+				v = fold(x, 2000)
+			}
 			attrs = append(attrs, k, v)
 		}
 	}

@@ -29,6 +29,16 @@ type shardWorker struct {
 	ackedTo   string  // end cursor of the acknowledged prefix
 	committed string  // last cursor written to SLS
 	failed    error   // a batch was given up: stop and re-read from the checkpoint
+
+	// Owned by the run goroutine.
+	g           *shardGauges
+	cpWritten   time.Time // when the checkpoint found at start was written
+	cpRecv      time.Time // receive time of the data before the committed checkpoint
+	cpSampled   string    // checkpoint whose receive time cpRecv is
+	cpSampledAt time.Time
+	lastSample  time.Time // last lag/backlog sample
+	caughtUp    bool      // "caught up" was logged
+	stuckCount  int       // answers in a row that returned data at the same cursor
 }
 
 type pull struct {
@@ -37,14 +47,17 @@ type pull struct {
 }
 
 func newShardWorker(c *consumer, shard int) *shardWorker {
-	return &shardWorker{c: c, shard: shard, stopCh: make(chan struct{}), done: make(chan struct{})}
+	return &shardWorker{c: c, shard: shard, stopCh: make(chan struct{}), done: make(chan struct{}),
+		g: newShardGauges(c.src.metrics, c.logstore, c.src.lane, shard)}
 }
 
 func (w *shardWorker) stop() { w.stopOnce.Do(func() { close(w.stopCh) }) }
 
 func (w *shardWorker) run(ctx context.Context, out sources.Output) {
 	defer close(w.done)
+	defer w.g.drop()
 	cfg := &w.c.src.cfg
+	scope := w.c.src.scope(w.c.logstore, reading)
 	lg := w.c.log.With("shard", w.shard)
 	// pullCtx ends on stop or shutdown: a Deliver blocked by backpressure
 	// returns, and the batch it held is not acknowledged.
@@ -58,9 +71,13 @@ func (w *shardWorker) run(ctx context.Context, out sources.Output) {
 		}
 	}()
 
-	cursor, err := w.startCursor()
+	cursor, err := w.startCursor(lg)
 	if err != nil {
-		lg.Error("cannot start shard; it will be retried at the next heartbeat", "err", err)
+		if w.c.src.health.trouble(lg, scope, err, w.c.src.slowRetry()) {
+			ctxsleep.Sleep(pullCtx, w.c.src.slowRetry())
+			return
+		}
+		lg.Warn("cannot start shard; it will be retried at the next heartbeat", "err", explain(err))
 		return
 	}
 	w.committed, w.ackedTo = cursor, cursor
@@ -98,19 +115,20 @@ loop:
 		if err != nil {
 			<-slots
 			if isCode(err, "InvalidCursor") {
-				from, _ := cfg.startFrom()
-				lg.Warn("DATA SKIPPED: the shard's cursor is no longer valid (its data expired by TTL or the checkpoint is corrupt); resetting to start",
-					"cursor", cursor, "start", cfg.Start, "err", err)
-				w.c.src.resets.Inc()
-				if c, err := w.c.c.GetCursor(cfg.Project, w.c.logstore, w.shard, from); err == nil {
+				if c, err := w.resetToBegin(lg, cursor); err == nil {
 					cursor = c
-					w.reset(c)
 					continue
 				}
 			}
 			if isCode(err, "ShardNotExist") {
-				lg.Warn("shard no longer exists", "err", err)
+				lg.Warn("shard no longer exists", "err", explain(err))
 				break
+			}
+			if w.c.src.health.trouble(lg, scope, err, w.c.src.slowRetry()) {
+				if !ctxsleep.Sleep(pullCtx, w.c.src.slowRetry()) {
+					break
+				}
+				continue
 			}
 			lg.Warn("pull failed; retrying", "err", explain(err), "backoff", backoff)
 			if !ctxsleep.Sleep(pullCtx, backoff) {
@@ -120,6 +138,7 @@ loop:
 			continue
 		}
 		backoff = 200 * time.Millisecond
+		w.c.src.health.clear(lg, scope)
 		next := meta.NextCursor
 		if next == "" {
 			next = cursor
@@ -127,6 +146,13 @@ loop:
 		p := &pull{end: next}
 		w.push(p)
 		evs := convert(gl)
+		stuck := next == cursor && len(evs) > 0
+		if stuck && w.stuckAt(lg, cursor, len(evs)) {
+			evs = nil // delivered once already: never flood the SIEM with it
+		} else if !stuck && w.stuckCount > 0 {
+			lg.Info("the shard's cursor advances again", "after_stuck_answers", w.stuckCount)
+			w.stuckCount = 0
+		}
 		if len(evs) == 0 {
 			w.ack(p, nil)
 			<-slots
@@ -141,9 +167,17 @@ loop:
 				break
 			}
 		}
-		idle := next == cursor
+		idle := next == cursor && !stuck
 		cursor = next
-		if idle && !ctxsleep.Sleep(pullCtx, fetchIdle) {
+		w.observe(lg, cursor, idle)
+		pause := time.Duration(0)
+		switch {
+		case stuck:
+			pause = min(fetchIdle<<min(w.stuckCount, 16), stuckMaxBackoff)
+		case idle:
+			pause = fetchIdle
+		}
+		if pause > 0 && !ctxsleep.Sleep(pullCtx, pause) {
 			break
 		}
 	}
@@ -162,8 +196,11 @@ loop:
 	w.commit(lg)
 }
 
-// startCursor is the shard's checkpoint, or the configured start.
-func (w *shardWorker) startCursor() (string, error) {
+// startCursor is the shard's checkpoint, or the configured start. A start
+// cursor is committed as the checkpoint before the first pull: otherwise a
+// crash before the first acknowledgement would look `end` (or the time) up
+// again later and skip everything pulled but not delivered.
+func (w *shardWorker) startCursor(lg *slog.Logger) (string, error) {
 	cfg := &w.c.src.cfg
 	cps, err := w.c.c.GetCheckpoint(cfg.Project, w.c.logstore, cfg.ConsumerGroup)
 	if err != nil {
@@ -171,6 +208,9 @@ func (w *shardWorker) startCursor() (string, error) {
 	}
 	for _, cp := range cps {
 		if cp.ShardID == w.shard && cp.CheckPoint != "" {
+			if cp.UpdateTime > 0 {
+				w.cpWritten = time.UnixMicro(cp.UpdateTime)
+			}
 			return cp.CheckPoint, nil
 		}
 	}
@@ -179,7 +219,106 @@ func (w *shardWorker) startCursor() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("GetCursor %s/%s shard %d from %s: %w", cfg.Project, w.c.logstore, w.shard, from, explain(err))
 	}
+	if err := w.c.c.UpdateCheckpoint(cfg.Project, w.c.logstore, cfg.ConsumerGroup, w.c.name, w.shard, c, false); err != nil {
+		return "", fmt.Errorf("UpdateCheckpoint %s/%s/%s shard %d (the start position): %w", cfg.Project, w.c.logstore, cfg.ConsumerGroup, w.shard, explain(err))
+	}
+	lg.Info("new shard starts here", "start", cfg.Start, "cursor", c)
+	w.cpWritten = time.Now()
 	return c, nil
+}
+
+// resetToBegin handles InvalidCursor: the data at the cursor has expired
+// (TTL) or the checkpoint is corrupt. It resumes from the oldest retained
+// data whatever `start` says (`end` would skip everything still there),
+// with one ERROR naming what was lost as well as it can be told.
+func (w *shardWorker) resetToBegin(lg *slog.Logger, old string) (string, error) {
+	cfg := &w.c.src.cfg
+	begin, err := w.c.c.GetCursor(cfg.Project, w.c.logstore, w.shard, "begin")
+	if err != nil {
+		return "", err
+	}
+	attrs := []any{"old_cursor", old, "resume_cursor", begin}
+	if !w.cpRecv.IsZero() {
+		attrs = append(attrs, "checkpoint_data_time", w.cpRecv.UTC().Format(time.RFC3339))
+	}
+	if !w.cpWritten.IsZero() {
+		attrs = append(attrs, "checkpoint_written", w.cpWritten.UTC().Format(time.RFC3339))
+	}
+	if n, ok := distance(old, begin); ok {
+		attrs = append(attrs, "skipped_log_groups_est", n)
+	}
+	if t, err := w.c.c.GetCursorTime(cfg.Project, w.c.logstore, w.shard, begin); err == nil {
+		attrs = append(attrs, "oldest_retained", t.UTC().Format(time.RFC3339))
+	}
+	lg.Error("DATA SKIPPED: SLS no longer holds the data at the shard's checkpoint (expired by TTL, or the checkpoint is corrupt); resuming from the oldest retained data", attrs...)
+	w.c.src.resets.Inc()
+	w.reset(begin)
+	return begin, nil
+}
+
+// stuckMaxBackoff caps the pause between re-reads of a stuck cursor.
+const stuckMaxBackoff = time.Minute
+
+// stuckAt records an answer that returned data but the request's cursor as
+// its next cursor. A correct server never does this; re-reading would
+// deliver the same range again and again. The first such answer is
+// delivered; stuckAt reports true for the ones after it, which must not be.
+func (w *shardWorker) stuckAt(lg *slog.Logger, cursor string, events int) bool {
+	w.stuckCount++
+	w.g.stuck.Inc()
+	if w.stuckCount == 1 {
+		lg.Error("SLS returned data without advancing the shard's cursor; delivered it once, re-reading with backoff and not delivering the same range again",
+			"cursor", cursor, "events", events)
+	}
+	return w.stuckCount > 1
+}
+
+// observe updates the shard's lag and backlog series after a pull. A pull
+// that found no new data means the shard is read to its end; otherwise the
+// end cursor and the receive time of the last pulled data are sampled once
+// per heartbeat interval (two light calls).
+func (w *shardWorker) observe(lg *slog.Logger, cursor string, atEnd bool) {
+	cfg := &w.c.src.cfg
+	if atEnd {
+		w.g.backlog.Set(0)
+		w.g.lag.Set(0)
+		w.caught(lg, 0)
+		return
+	}
+	every := mustDuration(cfg.HeartbeatInterval)
+	if time.Since(w.lastSample) < every {
+		return
+	}
+	w.lastSample = time.Now()
+	end, err := w.c.c.GetCursor(cfg.Project, w.c.logstore, w.shard, "end")
+	if err != nil {
+		return
+	}
+	backlog, ok := distance(cursor, end)
+	if ok {
+		w.g.backlog.Set(float64(backlog))
+	}
+	recv, err := w.c.c.GetPrevCursorTime(cfg.Project, w.c.logstore, w.shard, cursor)
+	if err != nil {
+		return
+	}
+	w.g.receive.Set(unix(recv))
+	lag := time.Duration(0)
+	if !ok || backlog > 0 {
+		lag = max(time.Since(recv), 0)
+	}
+	w.g.lag.Set(lag.Seconds())
+	w.caught(lg, lag)
+}
+
+// caught logs, once per shard, that the shard's lag fell below the fetch
+// interval.
+func (w *shardWorker) caught(lg *slog.Logger, lag time.Duration) {
+	if w.caughtUp || lag >= mustDuration(w.c.src.cfg.FetchInterval) {
+		return
+	}
+	w.caughtUp = true
+	lg.Info("shard caught up", "lag", lag)
 }
 
 func (w *shardWorker) push(p *pull) {
@@ -235,13 +374,33 @@ func (w *shardWorker) commit(lg *slog.Logger) {
 	cfg := &w.c.src.cfg
 	err := w.c.c.UpdateCheckpoint(cfg.Project, w.c.logstore, cfg.ConsumerGroup, w.c.name, w.shard, cp, false)
 	if err != nil {
-		lg.Warn("checkpoint not written", "err", explain(err))
+		if !w.c.src.health.trouble(lg, w.c.src.scope(w.c.logstore, reading), err, w.c.src.slowRetry()) {
+			lg.Warn("checkpoint not written", "err", explain(err))
+		}
 		if isCode(err, "ConsumerNotMatch", "ConsumerNotExist", "ShardNotExist") {
 			w.stop() // another consumer owns the shard now
 		}
 		return
 	}
 	w.committed = cp
+	w.sampleCheckpoint(cp)
+}
+
+// sampleCheckpoint sets the checkpoint timestamp series to the receive time
+// of the log group before cp, looked up at most once per heartbeat
+// interval.
+func (w *shardWorker) sampleCheckpoint(cp string) {
+	cfg := &w.c.src.cfg
+	if cp == w.cpSampled || time.Since(w.cpSampledAt) < mustDuration(cfg.HeartbeatInterval) {
+		return
+	}
+	w.cpSampledAt = time.Now()
+	t, err := w.c.c.GetPrevCursorTime(cfg.Project, w.c.logstore, w.shard, cp)
+	if err != nil {
+		return // cp is the shard's beginning: nothing before it
+	}
+	w.cpSampled, w.cpRecv = cp, t
+	w.g.checkpoint.Set(unix(t))
 }
 
 // convert turns a pull into events: time with its nanosecond part, topic,

@@ -17,8 +17,17 @@
 //     released);
 //   - checkpoints are written with forceSuccess=false, so SLS refuses them
 //     for a shard this consumer no longer holds;
-//   - InvalidCursor (data expired by TTL) resets the shard to `start` with a
-//     loud warning;
+//   - a shard first assigned with no checkpoint commits its resolved start
+//     cursor before the first pull, so `start = "end"` or a time survives a
+//     crash;
+//   - InvalidCursor (data expired by TTL) resumes from the oldest retained
+//     data (`begin`), whatever `start` says, with one ERROR naming the
+//     skipped range;
+//   - an answer that returns data without moving the cursor is delivered
+//     once, then re-read with exponential backoff;
+//   - permanent errors (missing project, logstore or group, denied access)
+//     are logged once on one line naming the attribute to fix, retried
+//     slowly and listed by Problems (the admin /health);
 //   - a slow sink blocks Deliver, which stops the pulls (backpressure);
 //   - shutdown waits at most shutdown_timeout for acknowledgements.
 package sls
@@ -35,6 +44,7 @@ import (
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/internal/slsemu/loopback"
 	"github.com/forwarder/forwarder/sources"
 )
@@ -52,10 +62,13 @@ func Factory() sources.Factory {
 
 // Source reads one or more logstores of a project.
 type Source struct {
-	cfg    Config
-	name   string
-	log    *slog.Logger
-	resets prometheus.Counter
+	cfg     Config
+	name    string
+	log     *slog.Logger
+	resets  prometheus.Counter
+	metrics *sources.ShardMetrics
+	health  health
+	lane    string // the sink this lane reads for ("" for a single lane): the lane label of its series
 }
 
 // New returns a source. It does no I/O.
@@ -69,12 +82,16 @@ func New(cfg *Config, set sources.Settings) *Source {
 	if resets == nil {
 		resets = prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
 	}
-	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets}
+	m := set.Shards
+	if m == nil {
+		m = unusedShardMetrics()
+	}
+	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets, metrics: m, lane: set.Lane}
 }
 
 // client builds the SDK client. Timeouts are set before first use: the SDK
 // fills zero ones lazily under a read lock, which is a data race.
-func (s *Source) client() *sdk.Client {
+func (s *Source) client() (*sdk.Client, error) {
 	var hc *http.Client
 	if addr, ok := loopback.EndpointAddr(s.cfg.Endpoint); ok {
 		hc = loopback.HTTPClient(addr)
@@ -90,31 +107,53 @@ func (s *Source) client() *sdk.Client {
 		AccessKeySecret: s.cfg.AccessKeySecret.Reveal(),
 		SecurityToken:   s.cfg.SecurityToken.Reveal(),
 	}
-	if s.cfg.CredentialsFile != "" {
+	switch p, err := s.cfg.credentialsProvider(); {
+	case err != nil:
+		return nil, fmt.Errorf("sls source %q: %w", s.name, err)
+	case s.cfg.credentialsMode() == credFile && s.cfg.AssumeRoleARN == "":
 		c = sdk.CreateNormalInterfaceV2(s.cfg.Endpoint, &fileCredentials{path: s.cfg.CredentialsFile}).(*sdk.Client)
+	case p != nil:
+		c = sdk.CreateNormalInterfaceV2(s.cfg.Endpoint, p).(*sdk.Client)
 	}
 	c.UserAgent = "forwarder/" + s.cfg.ConsumerGroup
 	c.RequestTimeOut, c.RetryTimeOut, c.HTTPClient = 60*time.Second, 15*time.Second, hc
-	return c
+	return c, nil
 }
 
 // Run consumes every configured logstore until ctx ends.
 func (s *Source) Run(ctx context.Context, out sources.Output) error {
-	c := s.client()
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
 	defer c.HTTPClient.CloseIdleConnections()
 	name := s.cfg.consumerName()
 	// Set up every group first, so a permission or endpoint problem stops
 	// the start with a clear message instead of half-running.
+	// A permanent error (missing logstore, denied access) is logged once
+	// and retried slowly here; a transient one ends Run, and the engine
+	// restarts the source with backoff.
 	for _, ls := range s.cfg.logstores() {
-		if err := s.ensureGroup(c, ls); err != nil {
-			return err
+		for {
+			err := s.ensureGroup(c, ls)
+			if err == nil {
+				s.health.clear(s.log, s.scope(ls, inGroup))
+				break
+			}
+			if !s.health.trouble(s.log, s.scope(ls, inGroup), err, s.slowRetry()) {
+				return err
+			}
+			if !ctxsleep.Sleep(ctx, s.slowRetry()) {
+				return nil
+			}
 		}
 	}
 	s.log.Info("consuming", "project", s.cfg.Project, "logstores", s.cfg.logstores(), "group", s.cfg.ConsumerGroup, "consumer", name)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(s.cfg.logstores()))
 	for _, ls := range s.cfg.logstores() {
-		cons := &consumer{src: s, c: c, logstore: ls, name: name, log: s.log.With("logstore", ls), workers: map[int]*shardWorker{}, kick: make(chan struct{}, 1)}
+		cons := &consumer{src: s, c: c, logstore: ls, name: name, log: s.log.With("logstore", ls), workers: map[int]*shardWorker{},
+			kick: make(chan struct{}, 1), owned: s.metrics.Owned.WithLabelValues(ls, s.lane)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -126,6 +165,11 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
+}
+
+// scope names a logstore and what was done there, for problems.
+func (s *Source) scope(logstore, what string) string {
+	return s.cfg.Project + "/" + logstore + ": " + what
 }
 
 func collect(ch <-chan error) []error {
@@ -163,34 +207,4 @@ func (s *Source) ensureGroup(c *sdk.Client, logstore string) error {
 		return fmt.Errorf("sls source %q: CreateConsumerGroup %s/%s/%s: %w", s.name, s.cfg.Project, logstore, s.cfg.ConsumerGroup, explain(err))
 	}
 	return nil
-}
-
-// explain adds a hint to the SLS errors users meet first.
-func explain(err error) error {
-	var se *sdk.Error
-	if !errors.As(err, &se) {
-		return err
-	}
-	switch se.Code {
-	case "Unauthorized", "SignatureNotMatch", "InvalidAccessKeyId":
-		return fmt.Errorf("%w (check access_key_id and access_key_secret)", err)
-	case "ProjectNotExist", "LogStoreNotExist":
-		return fmt.Errorf("%w (check endpoint region, project and logstore)", err)
-	case "Forbidden", "ActionNotAllowed", "WriteQuotaExceed":
-		return fmt.Errorf("%w (the RAM policy needs log:ListConsumerGroup, CreateConsumerGroup, ConsumerGroupHeartBeat, GetConsumerGroupCheckPoint, ConsumerGroupUpdateCheckPoint, GetCursorOrData)", err)
-	}
-	return err
-}
-
-func isCode(err error, codes ...string) bool {
-	var se *sdk.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	for _, c := range codes {
-		if se.Code == c {
-			return true
-		}
-	}
-	return false
 }
