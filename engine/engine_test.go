@@ -310,8 +310,11 @@ func TestAdminEndpoints(t *testing.T) {
 		h.ServeHTTP(w, req)
 		return w.Code, w.Body.String()
 	}
-	if code, _ := get("GET", "/health"); code != 503 {
-		t.Errorf("health before a plan: %d, want 503", code)
+	if code, body := get("GET", "/health"); code != 200 || !strings.Contains(body, `"status": "starting"`) {
+		t.Errorf("liveness before a plan: %d %s, want 200 starting", code, body)
+	}
+	if code, _ := get("GET", "/-/ready"); code != 503 {
+		t.Errorf("readiness before a plan: %d, want 503", code)
 	}
 	p := compile(t, `
 source "demo" "d" {
@@ -329,6 +332,9 @@ route "x" {
 	<-rt.SourcesDone()
 	if code, body := get("GET", "/health"); code != 200 || !strings.Contains(body, p.Version()) {
 		t.Errorf("health: %d %s", code, body)
+	}
+	if code, body := get("GET", "/-/ready"); code != 200 || !strings.Contains(body, `"name": "mem.a"`) || !strings.Contains(body, `"state": "finished"`) {
+		t.Errorf("ready: %d %s", code, body)
 	}
 	if code, _ := get("POST", "/-/reload"); code != 200 || reloads != 1 {
 		t.Errorf("reload: %d, %d calls", code, reloads)

@@ -86,20 +86,27 @@ func TestAlertRulesAgainstARealRun(t *testing.T) {
 	}
 	hec := hectest.New(t, hectest.Config{})
 	hec.SetBusy(true)
+	emu := procEmulator(t, "alerts", 1)
+	f := startFeeder(t, emu, "alerts", 1, 1_000_000, 2000)
+	defer func() { close(f.stop); f.wait() }()
 	admin := freeAddr(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "f.hcl")
-	good := `
-source "demo" "d" { rate = 1000 }
+	good := slsSourceBlock(emu, "alerts", "siem", `fetch_log_groups = 2`) + `
 rule "parse" {
-  filter = "topic == 'actiontrail_audit_event' || fromJSON(fields['no_such_field'] ?? 'not json') == nil"
+  filter = "fromJSON(fields['no_such_field'] ?? 'not json') == nil"
 }
 ` + hecSinkBlock("soc", hec.URL()) + `
+sink "file" "archive" { path = "` + filepath.Join(dir, "archive.ndjson") + `" }
 sink "file" "dead" { path = "` + filepath.Join(dir, "dead.ndjson") + `" }
+route "soc" {
+  from = [source.sls.audit]
+  to   = [sink.splunk_hec.soc]
+}
 route "r" {
-  from        = [source.demo.d]
+  from        = [source.sls.audit]
   rules       = [rule.parse]
-  to          = [sink.splunk_hec.soc]
+  to          = [sink.file.archive]
   dead_letter = sink.file.dead
 }
 `
@@ -109,6 +116,7 @@ route "r" {
 	writeConf(t, cfg, good+"\nroute \"broken\" {\n")
 	p.signal(t, syscall.SIGHUP)
 	waitUntil(t, "the rejected reload", 10*time.Second, func() bool { return strings.Contains(p.log(), "reload rejected") })
+	time.Sleep(3 * time.Second) // the HEC lane's window is full; its lag grows
 	s1, t1 := scrape(t, admin), time.Now()
 	time.Sleep(5 * time.Second)
 	s2, t2 := scrape(t, admin), time.Now()
@@ -136,7 +144,8 @@ route "r" {
 		}
 		return false
 	}
-	if !has(`forwarder_sink_retrying{sink="splunk_hec.soc"}`) || !has(`forwarder_route_events_total{outcome="dead_lettered",route="r"}`) {
+	if !has(`forwarder_sink_retrying{sink="splunk_hec.soc"}`) || !has(`forwarder_route_events_total{outcome="dead_lettered",route="r"}`) ||
+		!has(`forwarder_source_shard_lag_seconds{lane="splunk_hec.soc"`) {
 		t.Fatalf("the scrape lacks the down sink or the dead letters:\n%s", in.String())
 	}
 	test := fmt.Sprintf(`rule_files:
@@ -172,7 +181,11 @@ tests:
         exp_alerts: []
       - eval_time: 30m
         alertname: ForwarderSourceLagGrowing
-        exp_alerts: []
+        exp_alerts:
+          - exp_labels: {severity: warning, source: sls.audit, lane: splunk_hec.soc}
+            exp_annotations:
+              summary: "forwarder sls.audit lane splunk_hec.soc is more than 5 minutes behind and falling further"
+              description: "The data it reads is older than 5 minutes and getting older; unread data expires with the logstore's retention."
 `, rules, in.String())
 	path := filepath.Join(dir, "alerts_test.yml")
 	if err := os.WriteFile(path, []byte(test), 0o600); err != nil {

@@ -87,7 +87,8 @@ func (c *runCmd) Run(e *env) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	rt := engine.New(engine.Settings{Logger: log})
-	rt.Metrics().BuildInfo.WithLabelValues(version, vcsRevision(), runtime.Version()).Set(1)
+	bi := currentBuild()
+	rt.Metrics().BuildInfo.WithLabelValues(bi.Version, bi.Commit, runtime.Version()).Set(1)
 	if _, err := rt.Apply(p); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -173,16 +174,4 @@ func (c *runCmd) Run(e *env) error {
 	}
 	log.Info("stopped; everything pulled was delivered or dead-lettered")
 	return nil
-}
-
-// vcsRevision is the VCS revision the binary was built from, or "".
-func vcsRevision() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
-	return ""
 }

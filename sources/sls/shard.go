@@ -103,9 +103,7 @@ loop:
 			lg.Warn("a batch was not acknowledged; re-reading the shard from its checkpoint", "err", w.failedErr())
 			break
 		}
-		select {
-		case slots <- struct{}{}:
-		case <-pullCtx.Done():
+		if !w.acquire(lg, pullCtx, slots, cursor) {
 			break loop
 		}
 		gl, meta, err := w.c.c.PullLogsWithQuery(&sdk.PullLogRequest{
@@ -271,6 +269,29 @@ func (w *shardWorker) stuckAt(lg *slog.Logger, cursor string, events int) bool {
 			"cursor", cursor, "events", events)
 	}
 	return w.stuckCount > 1
+}
+
+// acquire takes an in-flight slot. While the window is full (a sink is
+// slow or down) it keeps the lag and backlog series current, so a stalled
+// lane shows how far behind it falls. It reports false when ctx ended.
+func (w *shardWorker) acquire(lg *slog.Logger, ctx context.Context, slots chan struct{}, cursor string) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	tick := time.NewTicker(mustDuration(w.c.src.cfg.HeartbeatInterval))
+	defer tick.Stop()
+	for {
+		select {
+		case slots <- struct{}{}:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+			w.observe(lg, cursor, false)
+		}
+	}
 }
 
 // observe updates the shard's lag and backlog series after a pull. A pull
