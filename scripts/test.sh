@@ -23,6 +23,6 @@ if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1
 echo "== go vet"
 go vet ./...
 echo "== forwarder fmt --check examples"
-go run ./cmd/forwarder fmt --check examples examples/*/
+go run ./cmd/forwarder fmt --check examples
 echo "== go test -race"
 go test -race -timeout 45m ./...

@@ -20,6 +20,11 @@ const (
 	exitOK     = 0
 	exitFailed = 1 // runtime failure, failed tests, unformatted files
 	exitConfig = 2 // configuration diagnostics with errors
+	exitUsage  = 2 // unknown command or flag, missing argument
+
+	// kongUsageError is the code kong exits with on a command-line parse
+	// error; forwarder reports those as exitUsage, as the README says.
+	kongUsageError = 80
 )
 
 type cli struct {
@@ -50,7 +55,13 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) (cod
 		kong.Description("Forward audit logs from Alibaba Cloud Log Service (SLS) to SIEMs (Splunk HEC, syslog), configured as code."),
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
-		kong.Exit(func(c int) { exit = c; panic(exitPanic{}) }),
+		kong.Exit(func(c int) {
+			if c == kongUsageError {
+				c = exitUsage
+			}
+			exit = c
+			panic(exitPanic{})
+		}),
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/forwarder/forwarder/internal/slsemu"
 	"github.com/forwarder/forwarder/sources/demo"
@@ -22,12 +23,15 @@ import (
 
 // TestMain lets the test binary act as the forwarder: with
 // FORWARDER_TEST_MAIN=1 it runs the CLI, so tests start real processes that
-// can be killed with SIGKILL.
+// can be killed with SIGKILL; testscript scripts (script_test.go) run it as
+// the command "forwarder".
 func TestMain(m *testing.M) {
 	if os.Getenv("FORWARDER_TEST_MAIN") == "1" {
 		os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	os.Exit(testscript.RunMain(m, map[string]func() int{
+		"forwarder": func() int { return realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr) },
+	}))
 }
 
 const (

@@ -124,8 +124,15 @@ func (p *Plan) RoutesFrom(source string) []*Route {
 	return out
 }
 
-// Compile compiles cfg. The plan is nil when diagnostics have errors.
+// Compile compiles cfg. The plan is nil when diagnostics have errors. A
+// configuration with a file that failed to parse (cfg.Unparsed) compiles
+// to nothing and adds no diagnostic: its syntax errors came from
+// config.Load, and references into the half-read file would only add
+// misleading ones.
 func Compile(cfg *config.Config, reg Registries, mode config.Mode) (*Plan, hcl.Diagnostics) {
+	if len(cfg.Unparsed) > 0 {
+		return nil, nil
+	}
 	c := &compiler{cfg: cfg, reg: reg, mode: mode, ectx: cfg.EvalContext(mode)}
 	p := &Plan{version: shortHash(cfg.Checksum), rules: map[string]*rules.Rule{}, config: cfg}
 	var diags hcl.Diagnostics
