@@ -360,6 +360,12 @@ func (c *compiler) decode(s *config.Component, body hcl.Body, cfg sinks.Config) 
 	if diags.HasErrors() {
 		return diags
 	}
+	if w, ok := cfg.(sinks.Warner); ok {
+		for _, ae := range w.Warnings() {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: ae.Attr + " may not mean what it says",
+				Detail: detail.FromError(ae.Err), Subject: config.AttrRange(s.Body, ae.Attr, s.DefRange).Ptr()})
+		}
+	}
 	err := cfg.Validate()
 	if err == nil {
 		return diags

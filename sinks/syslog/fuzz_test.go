@@ -57,7 +57,7 @@ func FuzzFormat(f *testing.F) {
 	f.Add("a\"b]c\\d\ne", "k=]\" ", "\r\n", "f||=|", "v\\|=\n\t", "h ö", "日本", "", uint8(13))
 	f.Fuzz(func(t *testing.T, topic, tagKey, tagVal, fieldKey, fieldVal, host, app, msgid string, mode uint8) {
 		c := DefaultConfig()
-		c.Address = "127.0.0.1:514"
+		c.Address, c.SDID = "127.0.0.1:514", testSDID
 		c.Format = [...]string{"rfc5424", "rfc3164"}[mode%2]
 		framing := [...]string{"octet_counting", "non_transparent", ""}[mode/2%3]
 		if framing == "" {
@@ -89,7 +89,7 @@ func FuzzFormat(f *testing.F) {
 			if got, want := nilDash(x.MsgID), headerWant(msgid, maxMsgID, ""); got != want {
 				t.Errorf("msgid %q, want %q", got, want)
 			}
-			sd := (*x.StructuredData)[DefaultSDID]
+			sd := (*x.StructuredData)[testSDID]
 			want := fixUTF8(topic)
 			if nt {
 				want = strings.NewReplacer("\n", "#012", "\r", "#015").Replace(want)
