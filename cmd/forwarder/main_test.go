@@ -118,7 +118,7 @@ func TestFmtRewrites(t *testing.T) {
 // TestExamples validates every example and runs the quickstart for its
 // bounded count: every line printed is a decoded ActionTrail event.
 func TestExamples(t *testing.T) {
-	dirs := []string{"../../examples/quickstart.hcl", "../../examples/multi-siem"}
+	dirs := []string{"../../examples/quickstart.hcl", "../../examples/multi-siem", "../../sinks/syslog/testdata/actiontrail.hcl"}
 	for _, d := range dirs {
 		if code, _, e := runCLI(t, "validate", d); code != 0 {
 			t.Errorf("validate %s: exit %d\n%s", d, code, e)

@@ -362,7 +362,7 @@ func (c *compiler) decode(s *config.Component, body hcl.Body, cfg sinks.Config) 
 	}
 	if w, ok := cfg.(sinks.Warner); ok {
 		for _, ae := range w.Warnings() {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: ae.Attr + " may not mean what it says",
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Misleading " + ae.Attr,
 				Detail: detail.FromError(ae.Err), Subject: config.AttrRange(s.Body, ae.Attr, s.DefRange).Ptr()})
 		}
 	}

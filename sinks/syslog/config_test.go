@@ -126,7 +126,9 @@ func TestConfigValidate(t *testing.T) {
 		{"leef both names disagree", func(c *Config) { c.LEEF = &LEEFConfig{Version: "2.0", FormatVersion: "1.0"} }, "leef.version"},
 		{"kv keys", func(c *Config) { c.KV = &KVConfig{Keys: map[string]string{"user": "user name"}} }, ""},
 		{"kv keys empty", func(c *Config) { c.KV = &KVConfig{Keys: map[string]string{"user": ""}} }, "kv.keys"},
-		{"cef keys", func(c *Config) { c.CEF = &CEFConfig{Keys: map[string]string{"user": "suser", "__tag__:__client_ip__": "src"}} }, ""},
+		{"cef keys", func(c *Config) {
+			c.CEF = &CEFConfig{Keys: map[string]string{"user": "suser", "__tag__:__client_ip__": "src"}}
+		}, ""},
 		{"cef keys reserved", func(c *Config) { c.CEF = &CEFConfig{Keys: map[string]string{"when": "rt"}} }, "cef.keys"},
 		{"cef keys space", func(c *Config) { c.CEF = &CEFConfig{Keys: map[string]string{"user": "s user"}} }, "cef.keys"},
 		{"leef keys twice", func(c *Config) { c.LEEF = &LEEFConfig{Keys: map[string]string{"a": "usrName", "b": "usrName"}} }, "leef.keys"},

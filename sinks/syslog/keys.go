@@ -140,8 +140,8 @@ func (c *Config) Warnings() []*sinks.AttrError {
 	var out []*sinks.AttrError
 	if c.LEEF != nil && c.LEEF.Version != "" {
 		out = append(out, &sinks.AttrError{Attr: "leef.version", Err: fmt.Errorf(
-			"leef.version is the old name of format_version, the LEEF format version (now %q), not the product's version; "+
-				"rename it format_version, or use product_version for the version in the header", c.LEEF.Version)})
+			"the old name of format_version: the LEEF format version (here %q), not the product's; "+
+				"rename it format_version, or set product_version for the header's Version field", c.LEEF.Version)})
 	}
 	if _, pen, ok := strings.Cut(c.SDID, "@"); ok && (pen == "32473" || strings.HasPrefix(pen, "32473.")) {
 		out = append(out, &sinks.AttrError{Attr: "sd_id", Err: fmt.Errorf(
