@@ -105,8 +105,11 @@ func (f *formatter) envelope(w *pairWriter, e *event.Event, sc *scratch, ext boo
 		}
 	}
 	for i := range e.Fields {
-		k := e.Fields[i].Key
-		w.pair(f.keys.field(k, k), valueText(e.Fields[i].Value, sc))
+		k := f.keys.field(e.Fields[i].Key, e.Fields[i].Key)
+		if ext && k == "" {
+			k = "_" // "=value" is no CEF or LEEF attribute
+		}
+		w.pair(k, valueText(e.Fields[i].Value, sc))
 	}
 }
 

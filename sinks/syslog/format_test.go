@@ -140,6 +140,9 @@ func camelTag(name string) string {
 
 // cefKey and leefValue restate the documented rules for the oracle.
 func cefKey(s string) string {
+	if s == "" {
+		return "_"
+	}
 	return strings.Map(func(r rune) rune {
 		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.-", r)) {
 			return r

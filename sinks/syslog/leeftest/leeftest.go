@@ -174,6 +174,19 @@ func delimiter(d string) (byte, error) {
 	return byte(n), nil
 }
 
+// Checked reports whether Parse checks the syntax of key's value: the
+// predefined attributes sev, devTime, devTimeFormat, the addresses and the
+// ports.
+func Checked(key string) bool {
+	switch key {
+	case "sev", "devTime", "devTimeFormat",
+		"src", "dst", "srcPreNAT", "dstPreNAT", "srcPostNAT", "dstPostNAT",
+		"srcPort", "dstPort", "srcPreNATPort", "dstPreNATPort", "srcPostNATPort", "dstPostNATPort":
+		return true
+	}
+	return false
+}
+
 // predefined checks the attributes IBM defines a syntax for.
 func (e *Event) predefined() error {
 	m := e.Map()
