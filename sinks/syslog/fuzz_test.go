@@ -57,7 +57,7 @@ func FuzzFormat(f *testing.F) {
 	f.Add("topic", "tag", "value", "field", "value", "host", "app", "msgid", uint8(0))
 	f.Add("a\"b]c\\d\ne", "k=]\" ", "\r\n", "f||=|", "v\\|=\n\t", "h ö", "日本", "", uint8(13))
 	f.Add("t", "__receive_time__", "v", "", "v", "h", "a", "m", uint8(18)) // leef, an empty field name
-	f.Add("t", "", "v", "名前", "v", "h", "a", "m", uint8(20))               // cef
+	f.Add("t", "", "v", "名前", "v", "h", "a", "m", uint8(12))               // cef
 	f.Fuzz(func(t *testing.T, topic, tagKey, tagVal, fieldKey, fieldVal, host, app, msgid string, mode uint8) {
 		c := DefaultConfig()
 		c.Address, c.SDID = "127.0.0.1:514", testSDID
