@@ -109,7 +109,7 @@ type CEFConfig struct {
 	Severity      string `hcl:"severity,optional" json:"severity"`
 	SeverityField string `hcl:"severity_field,optional" json:"severity_field"`
 	// Keys maps event fields to CEF extension keys (user = "suser"), as
-	// KVConfig.Keys; see ActionTrailCEFKeys.
+	// KVConfig.Keys; testdata/actiontrail.hcl has a mapping for ActionTrail.
 	Keys map[string]string `hcl:"keys,optional" json:"keys,omitempty"`
 }
 
@@ -118,8 +118,8 @@ type LEEFConfig struct {
 	// FormatVersion is the LEEF format version: "1.0" or "2.0" (default).
 	FormatVersion string `hcl:"format_version,optional" json:"format_version"`
 	// Version is the old name of FormatVersion. It is still honoured, with
-	// a warning, because it reads like the product's version (which is
-	// ProductVersion, while cef.version is the product's).
+	// a warning (Config.Warnings): it reads like the product's version,
+	// which is ProductVersion here and version in a cef block.
 	Version string `hcl:"version,optional" json:"version,omitempty"`
 	Vendor  string `hcl:"vendor,optional" json:"vendor"`
 	Product string `hcl:"product,optional" json:"product"`
@@ -135,7 +135,7 @@ type LEEFConfig struct {
 	// ("^", "x5E", "0x09"). Default TAB, the only choice for LEEF 1.0.
 	Delimiter string `hcl:"delimiter,optional" json:"delimiter"`
 	// Keys maps event fields to LEEF attribute keys (user = "usrName"), as
-	// KVConfig.Keys; see ActionTrailLEEFKeys.
+	// KVConfig.Keys; testdata/actiontrail.hcl has a mapping for ActionTrail.
 	Keys map[string]string `hcl:"keys,optional" json:"keys,omitempty"`
 }
 
