@@ -86,9 +86,8 @@ func nsyslogParse(t *testing.T, msgs []string) []nsResult {
 // actionTrail is the ready mapping of testdata/actiontrail.hcl compiled:
 // its route's rules and its two syslog sinks' formatters.
 type actionTrail struct {
-	rules             []*rules.Rule
-	qradar, arcsight  *formatter
-	qradarC, arcightC *Config
+	rules            []*rules.Rule
+	qradar, arcsight *formatter
 }
 
 func loadActionTrail(t *testing.T) *actionTrail {
@@ -111,9 +110,9 @@ func loadActionTrail(t *testing.T) *actionTrail {
 		c.Hostname, c.SDID = "fwd-1", testSDID
 		switch s.Key {
 		case "syslog.qradar":
-			at.qradar, at.qradarC = mustFormatter(t, c), c
+			at.qradar = mustFormatter(t, c)
 		case "syslog.arcsight":
-			at.arcsight, at.arcightC = mustFormatter(t, c), c
+			at.arcsight = mustFormatter(t, c)
 		}
 	}
 	if at.qradar == nil || at.arcsight == nil {
