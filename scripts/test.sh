@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every check and test. Installs what the tests need when it is missing:
 # rsyslog with its TLS drivers (the syslog sink is tested against the real
-# daemon) from Debian's packages. Go modules come from the module proxy.
+# daemon) and Node.js with npm from Debian's packages, and the npm package
+# nsyslog-parser (an independent CEF parser for the syslog tests, pinned in
+# sinks/syslog/testdata/nsyslog/package-lock.json). Go modules come from the
+# module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +15,19 @@ command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need_pkgs+=(
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus) # promtool: alerting rules checks
 command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
+command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+fi
+
+nsyslog=sinks/syslog/testdata/nsyslog
+if [ ! -d "$nsyslog/node_modules/nsyslog-parser" ]; then
+  echo "installing: nsyslog-parser (npm ci in $nsyslog)"
+  npm ci --prefix "$nsyslog" --no-audit --no-fund --loglevel=error
 fi
 
 echo "== gofmt"
@@ -33,7 +44,7 @@ fi
 echo "== forwarder fmt --check examples"
 example_dirs=()
 for d in examples/*/; do ls "$d"*.hcl >/dev/null 2>&1 && example_dirs+=("$d"); done
-go run ./cmd/forwarder fmt --check examples "${example_dirs[@]}"
+go run ./cmd/forwarder fmt --check examples
 echo "== promtool check rules examples/monitoring/alerts.yml"
 promtool check rules examples/monitoring/alerts.yml
 echo "== static binary (as the Dockerfile builds it), with -ldflags version stamping"

@@ -117,6 +117,13 @@ type Config interface {
 	Validate() error
 }
 
+// Warner is a Config that points out settings that are valid but probably
+// not what the user meant (an old, easily misread attribute name); the
+// engine reports each as a warning at the attribute.
+type Warner interface {
+	Warnings() []*AttrError
+}
+
 // AttrError is a Config.Validate error about one attribute. Attr is the HCL
 // attribute name, or "block.attr" for an attribute in a nested block.
 type AttrError struct {

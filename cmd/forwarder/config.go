@@ -12,6 +12,16 @@ import (
 	"github.com/forwarder/forwarder/engine/plan"
 )
 
+// Diagnostic output formats (validate --format).
+const (
+	formatText    = "text"    // block on a terminal, compact otherwise
+	formatBlock   = "block"   // Terraform-style: summary, snippet, detail
+	formatCompact = "compact" // file:line:col: severity: summary; detail
+	formatJSON    = "json"
+	formatGitHub  = "github" // GitHub Actions workflow commands
+	formatSARIF   = "sarif"  // SARIF 2.1.0
+)
+
 // compile loads and compiles the configuration, printing diagnostics.
 func compile(paths []string, mode config.Mode, format string, w io.Writer) (*plan.Plan, hcl.Diagnostics) {
 	cfg, diags := config.Load(paths...)
@@ -30,17 +40,33 @@ func compile(paths []string, mode config.Mode, format string, w io.Writer) (*pla
 	if cfg != nil {
 		files = cfg.Files
 	}
-	if format == "json" {
-		_ = config.WriteJSON(w, diags, files)
-	} else if len(diags) > 0 {
-		width, color := uint(100), false
-		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
-				width = uint(cols)
-			}
-			color = os.Getenv("NO_COLOR") == ""
-		}
-		_ = config.WriteText(w, diags, files, width, color)
-	}
+	_ = writeDiags(w, format, diags, files)
 	return p, diags
+}
+
+// writeDiags prints diagnostics once each, sorted by file and position, in
+// the given format. json and sarif always write a document (an empty one
+// when all is well); the other formats write nothing for no diagnostics.
+func writeDiags(w io.Writer, format string, diags hcl.Diagnostics, files map[string]*hcl.File) error {
+	config.Sort(diags)
+	switch format {
+	case formatJSON:
+		return config.WriteJSON(w, diags, files)
+	case formatSARIF:
+		return config.WriteSARIF(w, diags)
+	case formatGitHub:
+		return config.WriteGitHub(w, diags)
+	case formatCompact:
+		return config.WriteCompact(w, diags)
+	case formatBlock:
+		return config.WriteBlock(w, diags, files, 100, false)
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		width := uint(100)
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			width = uint(cols)
+		}
+		return config.WriteBlock(w, diags, files, width, os.Getenv("NO_COLOR") == "")
+	}
+	return config.WriteCompact(w, diags)
 }

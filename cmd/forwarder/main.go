@@ -17,6 +17,11 @@ const (
 	exitOK     = 0
 	exitFailed = 1 // runtime failure, failed tests, unformatted files
 	exitConfig = 2 // configuration diagnostics with errors
+	exitUsage  = 2 // unknown command or flag, missing argument
+
+	// kongUsageError is the code kong exits with on a command-line parse
+	// error; forwarder reports those as exitUsage, as the README says.
+	kongUsageError = 80
 	// exitUndelivered: run stopped (shutdown deadline or a second signal)
 	// with batches not yet delivered; they were not acknowledged, so a
 	// durable source reads them again on restart.
@@ -54,7 +59,13 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) (cod
 		kong.Description("Forward audit logs from Alibaba Cloud Log Service (SLS) to SIEMs (Splunk HEC, syslog), configured as code."),
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
-		kong.Exit(func(c int) { exit = c; panic(exitPanic{}) }),
+		kong.Exit(func(c int) {
+			if c == kongUsageError {
+				c = exitUsage
+			}
+			exit = c
+			panic(exitPanic{})
+		}),
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -127,6 +127,7 @@ func TestExamples(t *testing.T) {
 			dirs = append(dirs, p)
 		}
 	}
+	dirs = append(dirs, "../../sinks/syslog/testdata/actiontrail.hcl")
 	if len(dirs) < 5 {
 		t.Fatalf("found only %v under examples/", dirs)
 	}

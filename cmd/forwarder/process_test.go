@@ -16,6 +16,7 @@ import (
 	"time"
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/rogpeppe/go-internal/testscript"
 	"go.uber.org/goleak"
 
 	"github.com/forwarder/forwarder/internal/slsemu"
@@ -24,14 +25,24 @@ import (
 
 // TestMain lets the test binary act as the forwarder: with
 // FORWARDER_TEST_MAIN=1 it runs the CLI, so tests start real processes that
-// can be killed with SIGKILL.
+// can be killed with SIGKILL; testscript scripts (script_test.go) run it as
+// the command "forwarder".
 func TestMain(m *testing.M) {
 	if os.Getenv("FORWARDER_TEST_MAIN") == "1" {
 		os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	// Every goroutine a command started (runCLI runs them in this process)
 	// has ended when the tests end.
-	goleak.VerifyTestMain(m)
+	code := testscript.RunMain(m, map[string]func() int{
+		"forwarder": func() int { return realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr) },
+	})
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 const (

@@ -3,34 +3,39 @@ package main
 import (
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/forwarder/forwarder/engine/config"
 )
 
 type validateCmd struct {
-	Format  string   `enum:"text,json" default:"text" help:"Output format: text or json."`
-	Explain bool     `help:"Also print, per source, the SPL query it sends to SLS (filter push-down derived from the routes)."`
-	Paths   []string `arg:"" name:"config" help:"Configuration files or directories." type:"path"`
+	Format  string   `enum:"text,block,compact,json,github,sarif" default:"text" help:"Diagnostics format: text (block on a terminal, compact otherwise), block, compact (file:line:col: severity: message), json, github (Actions annotations), sarif (SARIF 2.1.0)."`
+	Explain bool     `help:"Also print, per source lane, the SPL query it sends to SLS (filter push-down derived from the routes)."`
+	Paths   []string `arg:"" name:"config" help:"Configuration files or directories."`
 }
 
 func (c *validateCmd) Run(e *env) error {
-	out := e.stderr
-	if c.Format == "json" {
-		out = e.stdout
+	// Machine formats go to stdout so they can be redirected to a file;
+	// text goes to stderr with the other messages.
+	out := e.stdout
+	human := c.Format == formatText || c.Format == formatBlock || c.Format == formatCompact
+	if human {
+		out = e.stderr
 	}
 	p, diags := compile(c.Paths, config.Validate, c.Format, out)
 	if diags.HasErrors() {
 		n := 0
 		for _, d := range diags {
-			if d.Severity == 1 {
+			if d.Severity == hcl.DiagError {
 				n++
 			}
 		}
-		if c.Format == "json" {
+		if c.Format == formatJSON || c.Format == formatSARIF {
 			return codeError{code: exitConfig}
 		}
 		return codeError{code: exitConfig, msg: fmt.Sprintf("%d error(s) in configuration", n)}
 	}
-	if c.Format == "text" {
+	if human {
 		fmt.Fprintf(e.stdout, "configuration is valid: %d source(s), %d sink(s), %d route(s), %d test(s); plan %s\n",
 			len(p.Sources()), len(p.Sinks()), len(p.Routes()), len(p.Tests()), p.Version())
 		if c.Explain {

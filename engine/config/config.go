@@ -40,6 +40,11 @@ type Config struct {
 	Checksum string
 	// Dir is the directory relative paths in file() resolve against.
 	Dir string
+	// Unparsed lists the files with syntax errors. Their blocks are not
+	// decoded, and engine/plan adds no semantic diagnostics to such a
+	// configuration: "undeclared" or "unused" about a half-read file only
+	// mislead.
+	Unparsed []string
 }
 
 // Component is a source or sink block: `source "TYPE" "NAME" { … }`.
@@ -124,10 +129,13 @@ func Load(paths ...string) (*Config, hcl.Diagnostics) {
 		sum.Write(src)
 		f, d := p.ParseHCL(src, name)
 		diags = append(diags, d...)
-		if f == nil {
+		if f != nil {
+			cfg.Files[name] = f
+		}
+		if f == nil || d.HasErrors() {
+			cfg.Unparsed = append(cfg.Unparsed, name)
 			continue
 		}
-		cfg.Files[name] = f
 		diags = append(diags, cfg.decodeFile(f, src)...)
 	}
 	cfg.Checksum = hex.EncodeToString(sum.Sum(nil))

@@ -4,27 +4,46 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
 
-// WriteText renders diagnostics for people: a "file:line:col: severity:
-// summary" line (the form editors and CI annotate), the detail, and the
-// source snippet with the range underlined.
-func WriteText(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, width uint, color bool) error {
-	snip := hcl.NewDiagnosticTextWriter(w, files, width, color)
+// Sort orders diagnostics by file, then position; diagnostics with no
+// location (such as "No configuration given") come first. The order among
+// equal positions is kept.
+func Sort(diags hcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		case a.Start.Line != b.Start.Line:
+			return a.Start.Line < b.Start.Line
+		}
+		return a.Start.Column < b.Start.Column
+	})
+}
+
+// WriteCompact renders each diagnostic as its Headline, one a line: the
+// form editors, grep and CI logs read.
+func WriteCompact(w io.Writer, diags hcl.Diagnostics) error {
 	for _, d := range diags {
 		if _, err := fmt.Fprintln(w, Headline(d)); err != nil {
 			return err
 		}
-		if d.Subject != nil {
-			if err := snip.WriteDiagnostic(d); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
+}
+
+// WriteBlock renders diagnostics for people at a terminal, as Terraform
+// does: the summary, the file and line, the source snippet with the range
+// underlined, and the detail, wrapped to width.
+func WriteBlock(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, width uint, color bool) error {
+	return hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(diags)
 }
 
 // Headline is one line: "file:line:col: error: Summary; Detail".

@@ -80,10 +80,12 @@ const (
 	MetaFacility   = "facility"   // syslog facility (name or number)
 	MetaAppName    = "app_name"   // syslog APP-NAME
 	MetaMsgID      = "msgid"      // syslog MSGID
+	MetaEventID    = "event_id"   // syslog LEEF EventID, CEF Signature ID (e.g. the ActionTrail eventName)
+	MetaEventName  = "event_name" // syslog CEF Name
 )
 
 // MetaKeys lists every meta key sinks honour, for validation and docs.
-var MetaKeys = []string{MetaIndex, MetaSourcetype, MetaSource, MetaHost, MetaSeverity, MetaFacility, MetaAppName, MetaMsgID}
+var MetaKeys = []string{MetaIndex, MetaSourcetype, MetaSource, MetaHost, MetaSeverity, MetaFacility, MetaAppName, MetaMsgID, MetaEventID, MetaEventName}
 
 // Event is one log record: one SLS log plus what rules made of it.
 // An Event is owned by one goroutine at a time; a route that changes it works

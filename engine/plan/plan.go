@@ -233,8 +233,15 @@ func (p *Plan) SourceRoutes(source string) []SourceRoute {
 	return out
 }
 
-// Compile compiles cfg. The plan is nil when diagnostics have errors.
+// Compile compiles cfg. The plan is nil when diagnostics have errors. A
+// configuration with a file that failed to parse (cfg.Unparsed) compiles
+// to nothing and adds no diagnostic: its syntax errors came from
+// config.Load, and references into the half-read file would only add
+// misleading ones.
 func Compile(cfg *config.Config, reg Registries, mode config.Mode) (*Plan, hcl.Diagnostics) {
+	if len(cfg.Unparsed) > 0 {
+		return nil, nil
+	}
 	c := &compiler{cfg: cfg, reg: reg, mode: mode, ectx: cfg.EvalContext(mode)}
 	p := &Plan{version: shortHash(cfg.Checksum), rules: map[string]*rules.Rule{}, config: cfg}
 	var diags hcl.Diagnostics
@@ -514,6 +521,12 @@ func (c *compiler) decode(s *config.Component, body hcl.Body, cfg sinks.Config) 
 	diags := gohcl.DecodeBody(body, c.ectx, cfg)
 	if diags.HasErrors() {
 		return diags
+	}
+	if w, ok := cfg.(sinks.Warner); ok {
+		for _, ae := range w.Warnings() {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Misleading " + ae.Attr,
+				Detail: detail.FromError(ae.Err), Subject: config.AttrRange(s.Body, ae.Attr, s.DefRange).Ptr()})
+		}
 	}
 	err := cfg.Validate()
 	if err == nil {

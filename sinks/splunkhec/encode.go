@@ -23,10 +23,12 @@ import (
 //     part, else microseconds (Splunk keeps µs). Omitted for a zero or
 //     pre-1970 time, so Splunk uses the receipt time.
 //   - host, source, sourcetype, index: the event's meta value, else the
-//     config's default; host falls back to the SLS __source__ (the client
-//     that logged). Empty values are omitted (HEC then uses the token's
-//     defaults). Nothing carries over between objects in HEC, so every
-//     object repeats them.
+//     config's default. Empty values are omitted (HEC then uses the token's
+//     defaults). host does not fall back to the SLS __source__: that is the
+//     client that wrote the log (an IP, often an SLS-internal address), not
+//     a host Splunk should file the event under; a rule that wants it sets
+//     meta = { host = "source" }. Nothing carries over between objects in
+//     HEC, so every object repeats them.
 //   - fields: the configured indexed fields the event has. HEC wants them
 //     flat: strings stay strings, arrays of strings stay arrays, anything
 //     else is sent as its JSON text in a string.
@@ -82,11 +84,7 @@ func (enc *encoder) appendEvent(dst []byte, e *event.Event) []byte {
 		dst = appendEpoch(dst, e.Time)
 		dst = append(dst, ',')
 	}
-	host := enc.meta(e, event.MetaHost, enc.host)
-	if host == "" {
-		host = e.Source
-	}
-	dst = appendMeta(dst, "host", host)
+	dst = appendMeta(dst, "host", enc.meta(e, event.MetaHost, enc.host))
 	dst = appendMeta(dst, "source", enc.meta(e, event.MetaSource, enc.source))
 	dst = appendMeta(dst, "sourcetype", enc.meta(e, event.MetaSourcetype, enc.sourcetype))
 	dst = appendMeta(dst, "index", enc.meta(e, event.MetaIndex, enc.index))

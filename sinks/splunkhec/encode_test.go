@@ -34,7 +34,7 @@ func TestEnvelopeLine(t *testing.T) {
 		Meta: []event.Tag{{Key: event.MetaSourcetype, Value: "alicloud:actiontrail"}},
 	}
 	got := string(enc.appendEvent(nil, e))
-	want := `{"time":1795939202.123456,"host":"100.104.12.8","sourcetype":"alicloud:actiontrail","index":"alicloud",` +
+	want := `{"time":1795939202.123456,"sourcetype":"alicloud:actiontrail","index":"alicloud",` +
 		`"fields":{"user":"al\"ice","tags":["a","b"],"n":"42","obj":"{\"k\":1}","quoted":"already a string","__source__":"100.104.12.8"},` +
 		`"event":{"event":{"eventName":"CreateUser","userIdentity":{"userName":"alice"}},"user":"al\"ice","tags":["a","b"],"n":42,"obj":{"k":1},"quoted": "already a string" }}` + "\n"
 	if got != want {
@@ -196,11 +196,8 @@ func FuzzEnvelope(f *testing.F) {
 		} else if _, ok := env["time"]; ok {
 			t.Fatalf("pre-1970 time sent: %s", out)
 		}
-		wantHost := validUTF8(host)
-		if host == "" {
-			wantHost = validUTF8(source)
-		}
-		checkMeta(t, env, "host", wantHost)
+		// host is the config's (or meta's), never the SLS __source__.
+		checkMeta(t, env, "host", validUTF8(host))
 		checkMeta(t, env, "index", validUTF8(index))
 		// Indexed fields are flat.
 		if fields, ok := env["fields"]; ok {

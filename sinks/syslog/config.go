@@ -40,8 +40,10 @@ type Config struct {
 	ProcID   string `hcl:"procid,optional" json:"procid"`
 	MsgID    string `hcl:"msgid,optional" json:"msgid"`
 	// SDID is the RFC 5424 structured-data element that carries the event's
-	// topic, source and tags (default "sls@32473"); "" leaves structured data
-	// out (NILVALUE).
+	// topic, source and tags: NAME@PEN with your organisation's IANA private
+	// enterprise number, e.g. "sls@12345". The default "" leaves structured
+	// data out (NILVALUE); the body still holds topic, source and tags
+	// unless fields_only is set.
 	SDID string `hcl:"sd_id,optional" json:"sd_id"`
 	// FieldsOnly makes the body hold only the content fields (json uses
 	// event.AppendFields); by default it holds the flat SLS form with
@@ -79,42 +81,66 @@ type KVConfig struct {
 	PairSeparator string `hcl:"pair_separator,optional" json:"pair_separator"`
 	// KVSeparator goes between a key and its value (default "=").
 	KVSeparator string `hcl:"kv_separator,optional" json:"kv_separator"`
+	// Keys renames pairs: event field name (or "__topic__", "__source__",
+	// "__tag__:NAME") → the key written. Unlisted fields keep their names.
+	Keys map[string]string `hcl:"keys,optional" json:"keys,omitempty"`
 }
 
 // CEFConfig is the `cef { … }` block: the ArcSight CEF:0 header. Each
 // *_field attribute names an event field whose value, when present and not
-// empty, replaces the constant beside it.
+// empty, replaces the constant beside it; the meta keys "event_id" and
+// "event_name" (set by a rule) come before both.
 type CEFConfig struct {
-	Vendor           string `hcl:"vendor,optional" json:"vendor"`
-	Product          string `hcl:"product,optional" json:"product"`
-	Version          string `hcl:"version,optional" json:"version"`
+	Vendor  string `hcl:"vendor,optional" json:"vendor"`
+	Product string `hcl:"product,optional" json:"product"`
+	// Version is the header's Device Version: the product's version (the
+	// CEF format version is always 0).
+	Version string `hcl:"version,optional" json:"version"`
+	// SignatureID is the Signature ID (Device Event Class ID) when the
+	// event has no meta "event_id" and no signature_id_field value. The
+	// default "" means the event's __topic__, or "sls" when it has none.
 	SignatureID      string `hcl:"signature_id,optional" json:"signature_id"`
 	SignatureIDField string `hcl:"signature_id_field,optional" json:"signature_id_field"`
-	Name             string `hcl:"name,optional" json:"name"`
-	NameField        string `hcl:"name_field,optional" json:"name_field"`
+	// Name is the header's Name when the event has no meta "event_name"
+	// and no name_field value; the default "" repeats the Signature ID.
+	Name      string `hcl:"name,optional" json:"name"`
+	NameField string `hcl:"name_field,optional" json:"name_field"`
 	// Severity is 0–10 or Unknown, Low, Medium, High, Very-High.
 	Severity      string `hcl:"severity,optional" json:"severity"`
 	SeverityField string `hcl:"severity_field,optional" json:"severity_field"`
+	// Keys maps event fields to CEF extension keys (user = "suser"), as
+	// KVConfig.Keys; testdata/actiontrail.hcl has a mapping for ActionTrail.
+	Keys map[string]string `hcl:"keys,optional" json:"keys,omitempty"`
 }
 
 // LEEFConfig is the `leef { … }` block: the QRadar LEEF header.
 type LEEFConfig struct {
-	// Version is "1.0" or "2.0" (default).
-	Version string `hcl:"version,optional" json:"version"`
+	// FormatVersion is the LEEF format version: "1.0" or "2.0" (default).
+	FormatVersion string `hcl:"format_version,optional" json:"format_version"`
+	// Version is the old name of FormatVersion. It is still honoured, with
+	// a warning (Config.Warnings): it reads like the product's version,
+	// which is ProductVersion here and version in a cef block.
+	Version string `hcl:"version,optional" json:"version,omitempty"`
 	Vendor  string `hcl:"vendor,optional" json:"vendor"`
 	Product string `hcl:"product,optional" json:"product"`
 	// ProductVersion is the header's Version field.
 	ProductVersion string `hcl:"product_version,optional" json:"product_version"`
-	EventID        string `hcl:"event_id,optional" json:"event_id"`
-	EventIDField   string `hcl:"event_id_field,optional" json:"event_id_field"`
+	// EventID is the header's EventID when the event has no meta
+	// "event_id" and no event_id_field value. QRadar maps events to QIDs by
+	// it, so one constant for everything is rarely right: the default ""
+	// means the event's __topic__, or "sls" when it has none.
+	EventID      string `hcl:"event_id,optional" json:"event_id"`
+	EventIDField string `hcl:"event_id_field,optional" json:"event_id_field"`
 	// Delimiter separates attributes: one ASCII character or its hex code
 	// ("^", "x5E", "0x09"). Default TAB, the only choice for LEEF 1.0.
 	Delimiter string `hcl:"delimiter,optional" json:"delimiter"`
+	// Keys maps event fields to LEEF attribute keys (user = "usrName"), as
+	// KVConfig.Keys; testdata/actiontrail.hcl has a mapping for ActionTrail.
+	Keys map[string]string `hcl:"keys,optional" json:"keys,omitempty"`
 }
 
 // Defaults.
 const (
-	DefaultSDID           = "sls@32473" // 32473 is the PEN reserved for examples (RFC 5612)
 	defaultAppName        = "forwarder"
 	defaultUDPMaxSize     = 2048
 	maxUDPPayload         = 65507
@@ -132,7 +158,6 @@ func DefaultConfig() *Config {
 		Facility:       "user",
 		Severity:       "info",
 		AppName:        defaultAppName,
-		SDID:           DefaultSDID,
 		Timezone:       "UTC",
 		UDPMaxSize:     strconv.Itoa(defaultUDPMaxSize),
 		UDPOversize:    "truncate",
@@ -148,13 +173,12 @@ func DefaultConfig() *Config {
 func defaultKV() *KVConfig { return &KVConfig{PairSeparator: " ", KVSeparator: "="} }
 
 func defaultCEF() *CEFConfig {
-	return &CEFConfig{Vendor: "Alibaba Cloud", Product: "Log Service", Version: "1.0",
-		SignatureID: "sls", Name: "audit event", Severity: "5"}
+	return &CEFConfig{Vendor: "Alibaba Cloud", Product: "Log Service", Version: "1.0", Severity: "5"}
 }
 
 func defaultLEEF() *LEEFConfig {
-	return &LEEFConfig{Version: "2.0", Vendor: "Alibaba Cloud", Product: "Log Service",
-		ProductVersion: "1.0", EventID: "sls", Delimiter: "\t"}
+	return &LEEFConfig{FormatVersion: "2.0", Vendor: "Alibaba Cloud", Product: "Log Service",
+		ProductVersion: "1.0", Delimiter: "\t"}
 }
 
 func attrErr(attr string, format string, args ...any) error {
@@ -234,8 +258,8 @@ func (c *Config) resolve() (*settings, error) {
 	if s.severity, ok = parseSeverity(c.Severity); !ok {
 		return nil, attrErr("severity", "unknown severity %q; use a name such as \"info\" or a number 0–7", c.Severity)
 	}
-	if c.SDID != "" && !validSDName(c.SDID) {
-		return nil, attrErr("sd_id", "%q is not an SD-ID: 1–32 printable ASCII characters other than '=', ' ', ']' and '\"'", c.SDID)
+	if err := checkSDID(c.SDID); err != nil {
+		return nil, err
 	}
 	loc, err := parseZone(c.Timezone)
 	if err != nil {
@@ -309,6 +333,10 @@ func (s *settings) resolveKV(kv *KVConfig) error {
 	if kv.KVSeparator != "" {
 		s.kv.KVSeparator = kv.KVSeparator
 	}
+	s.kv.Keys = kv.Keys
+	if err := checkKeys("kv.keys", kv.Keys, nil, false); err != nil {
+		return err
+	}
 	for _, sep := range []struct{ attr, v string }{
 		{"kv.pair_separator", s.kv.PairSeparator}, {"kv.kv_separator", s.kv.KVSeparator},
 	} {
@@ -347,7 +375,8 @@ func (s *settings) resolveCEF(c *CEFConfig) error {
 	if !validCEFSeverity(d.Severity) {
 		return attrErr("cef.severity", "%q is not a CEF severity: 0–10 or Unknown, Low, Medium, High, Very-High", d.Severity)
 	}
-	return nil
+	d.Keys = c.Keys
+	return checkKeys("cef.keys", c.Keys, cefReserved, true)
 }
 
 func (s *settings) resolveLEEF(l *LEEFConfig) error {
@@ -355,24 +384,35 @@ func (s *settings) resolveLEEF(l *LEEFConfig) error {
 	if l != nil {
 		d := &s.leef
 		for _, p := range []struct{ dst, src *string }{
-			{&d.Version, &l.Version}, {&d.Vendor, &l.Vendor}, {&d.Product, &l.Product},
+			{&d.FormatVersion, &l.FormatVersion}, {&d.FormatVersion, &l.Version}, {&d.Vendor, &l.Vendor}, {&d.Product, &l.Product},
 			{&d.ProductVersion, &l.ProductVersion}, {&d.EventID, &l.EventID}, {&d.Delimiter, &l.Delimiter},
 		} {
 			if *p.src != "" {
 				*p.dst = *p.src
 			}
 		}
-		d.EventIDField = l.EventIDField
+		d.EventIDField, d.Keys = l.EventIDField, l.Keys
+		// HCL decodes over the defaults, so format_version holds "2.0"
+		// unless the user wrote another value.
+		if l.Version != "" && l.FormatVersion != "" && l.FormatVersion != defaultLEEF().FormatVersion && l.FormatVersion != l.Version {
+			return attrErr("leef.version", "is the old name of format_version and says %q where format_version says %q; keep only format_version (the product's version is product_version)", l.Version, l.FormatVersion)
+		}
+		if l.Version != "" && oneOf("", l.Version, "1.0", "2.0") != nil {
+			return attrErr("leef.version", "%q is not a LEEF format version: leef.version is the old name of format_version (\"1.0\" or \"2.0\"); the product's version is product_version", l.Version)
+		}
 	}
-	if err := oneOf("leef.version", s.leef.Version, "1.0", "2.0"); err != nil {
+	if err := oneOf("leef.format_version", s.leef.FormatVersion, "1.0", "2.0"); err != nil {
+		return err
+	}
+	if err := checkKeys("leef.keys", s.leef.Keys, leefReserved, true); err != nil {
 		return err
 	}
 	delim, err := parseLEEFDelimiter(s.leef.Delimiter)
 	if err != nil {
 		return &sinks.AttrError{Attr: "leef.delimiter", Err: err}
 	}
-	if s.leef.Version == "1.0" && delim != '\t' {
-		return attrErr("leef.delimiter", "LEEF 1.0 always uses TAB; set version = \"2.0\" for a custom delimiter")
+	if s.leef.FormatVersion == "1.0" && delim != '\t' {
+		return attrErr("leef.delimiter", "LEEF 1.0 always uses TAB; set format_version = \"2.0\" for a custom delimiter")
 	}
 	s.leefDelim = delim
 	return nil

@@ -14,7 +14,7 @@
 //	  app_name = "forwarder"       # meta "app_name" overrides
 //	  procid   = ""                # "" is the NILVALUE
 //	  msgid    = ""                # meta "msgid" overrides
-//	  sd_id    = "sls@32473"       # SD element for topic, source and tags; "" for none
+//	  sd_id    = ""                # SD element for topic, source and tags: NAME@PEN ("sls@12345"); default none
 //	  fields_only = false          # body: content fields only
 //	  timezone = "UTC"             # UTC | Local | "+08:00"
 //	  udp_max_size = "2048"        # udp: largest datagram
@@ -23,14 +23,15 @@
 //	  connect_timeout = "10s"
 //	  ack_hold        = "100ms"    # tcp/tls: see "Delivery" below
 //	  tls  { ca_file = "/etc/forwarder/ca.pem" }
-//	  kv   { pair_separator = "||"  kv_separator = "=" }
+//	  kv   { pair_separator = "||"  kv_separator = "="  keys = { user = "usrName" } }
 //	  cef  { vendor = "Alibaba Cloud"  product = "ActionTrail"  version = "1.0"
-//	         signature_id = "sls"  signature_id_field = "eventName"
-//	         name = "audit event"  name_field = "eventName"
-//	         severity = "5"  severity_field = "" }
-//	  leef { version = "2.0"  vendor = "Alibaba Cloud"  product = "ActionTrail"
-//	         product_version = "1.0"  event_id = "sls"  event_id_field = "eventName"
-//	         delimiter = "^" }
+//	         signature_id = ""  signature_id_field = "eventName"   # meta event_id first
+//	         name = ""  name_field = ""                            # meta event_name first
+//	         severity = "5"  severity_field = ""
+//	         keys = { user = "suser", client_ip = "src" } }
+//	  leef { format_version = "2.0"  vendor = "Alibaba Cloud"  product = "ActionTrail"
+//	         product_version = "1.0"  event_id = ""  event_id_field = ""   # meta event_id first
+//	         delimiter = "^"  keys = { user = "usrName", client_ip = "src" } }
 //	}
 //
 // # Message
@@ -47,8 +48,16 @@
 // configured zone, with no year, MSGID or structured data.
 //
 // Bodies (MSG), all writing the same pairs in the same order: unless
-// fields_only is set, __time__ (json, kv), __topic__, __source__ and
-// __tag__:NAME, then the content fields; non-string values as JSON text.
+// fields_only is set, __time__ (json, kv), the topic, the source and each
+// tag, then the content fields; non-string values as JSON text. json and kv
+// name the envelope as SLS does (__topic__, __source__, __tag__:NAME), cef
+// and leef as slsTopic, slsSource, slsTagName (__receive_time__ →
+// slsTagReceiveTime). The keys map of kv, cef and leef renames pairs to a
+// SIEM's standard keys. The CEF Signature ID and LEEF EventID are the meta
+// "event_id", the *_field value, the constant, the topic or "sls", the first
+// not empty; the CEF Name is meta "event_name", name_field, name or the
+// Signature ID. leef.version is the old name of format_version and warns
+// (Config.Warnings).
 //   - json: event.AppendJSON without meta (the flat SLS form), or
 //     event.AppendFields with fields_only. Chosen so that nothing of the
 //     event is lost even with RFC 3164, which has no structured data.

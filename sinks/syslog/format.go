@@ -49,6 +49,7 @@ type formatter struct {
 	leefDelim                        byte
 	leefSep                          string
 	leefValue                        *escTable
+	keys                             keyMap // the encoding's keys map
 	now                              func() time.Time
 }
 
@@ -92,11 +93,11 @@ func newFormatter(c *Config, s *settings) *formatter {
 	}
 	switch s.encoding {
 	case "kv":
-		f.enc = encKV
+		f.enc, f.keys = encKV, newKeyMap(s.kv.Keys)
 	case "cef":
-		f.enc = encCEF
+		f.enc, f.keys = encCEF, newKeyMap(s.cef.Keys)
 	case "leef":
-		f.enc = encLEEF
+		f.enc, f.keys = encLEEF, newKeyMap(s.leef.Keys)
 	}
 	return f
 }

@@ -94,19 +94,27 @@ func valueJSON(v event.Value) string {
 }
 
 // wantPairs lists the pairs kv, cef and leef bodies hold, in order, with
-// keyFn and valFn applied.
-func wantPairs(e *event.Event, fieldsOnly bool, keyFn, valFn func(string) string) []kvPair {
+// keyFn and valFn applied. ext selects the CEF/LEEF envelope keys.
+func wantPairs(e *event.Event, fieldsOnly, ext bool, keyFn, valFn func(string) string) []kvPair {
 	var out []kvPair
 	add := func(k, v string) { out = append(out, kvPair{keyFn(k), valFn(v)}) }
 	if !fieldsOnly {
+		topic, source := event.KeyTopic, event.KeySource
+		if ext {
+			topic, source = "slsTopic", "slsSource"
+		}
 		if e.Topic != "" {
-			add(event.KeyTopic, e.Topic)
+			add(topic, e.Topic)
 		}
 		if e.Source != "" {
-			add(event.KeySource, e.Source)
+			add(source, e.Source)
 		}
 		for _, tg := range e.Tags {
-			add(event.KeyTag+tg.Key, tg.Value)
+			if ext {
+				add(camelTag(tg.Key), tg.Value)
+			} else {
+				add(event.KeyTag+tg.Key, tg.Value)
+			}
 		}
 	}
 	for _, fl := range e.Fields {
@@ -117,8 +125,24 @@ func wantPairs(e *event.Event, fieldsOnly bool, keyFn, valFn func(string) string
 
 func same(s string) string { return s }
 
+// camelTag restates the CEF/LEEF tag key rule: "slsTag" and each run of
+// ASCII letters and digits, first letter upper-cased.
+func camelTag(name string) string {
+	runs := strings.FieldsFunc(name, func(r rune) bool {
+		return !(r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'))
+	})
+	k := "slsTag"
+	for _, r := range runs {
+		k += strings.ToUpper(r[:1]) + r[1:]
+	}
+	return k
+}
+
 // cefKey and leefValue restate the documented rules for the oracle.
 func cefKey(s string) string {
+	if s == "" {
+		return "_"
+	}
 	return strings.Map(func(r rune) rune {
 		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.-", r)) {
 			return r
@@ -159,7 +183,7 @@ func checkBody(t *testing.T, c *Config, f *formatter, e *event.Event, got string
 		if err != nil {
 			t.Fatalf("kv body %q: %v", got, err)
 		}
-		want := wantPairs(e, c.FieldsOnly, same, same)
+		want := wantPairs(e, c.FieldsOnly, false, same, same)
 		if !c.FieldsOnly {
 			want = append([]kvPair{{event.KeyTime, e.Time.Format(time.RFC3339Nano)}}, want...)
 		}
@@ -169,7 +193,7 @@ func checkBody(t *testing.T, c *Config, f *formatter, e *event.Event, got string
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := wantPairs(e, c.FieldsOnly, cefKey, same)
+		want := wantPairs(e, c.FieldsOnly, true, cefKey, same)
 		want = append([]kvPair{{"rt", strconv.FormatInt(e.Time.UnixMilli(), 10)}}, want...)
 		diff = cmp.Diff(want, ext)
 		if hdr[0] != "0" || hdr[1] != f.cef.Vendor || hdr[2] != f.cef.Product {
@@ -180,7 +204,7 @@ func checkBody(t *testing.T, c *Config, f *formatter, e *event.Event, got string
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := wantPairs(e, c.FieldsOnly, cefKey, leefValue(f.leefDelim))
+		want := wantPairs(e, c.FieldsOnly, true, cefKey, leefValue(f.leefDelim))
 		want = append([]kvPair{{"devTime", e.Time.Format(leefTimeLayout)}, {"devTimeFormat", leefTimeFormat}}, want...)
 		diff = cmp.Diff(want, attrs)
 		if hdr[0] != f.leef.Vendor {
@@ -209,6 +233,7 @@ func TestFormatStrictParse(t *testing.T) {
 		t.Run(strings.Join([]string{v.format, v.protocol, v.framing, v.encoding}, "/"), func(t *testing.T) {
 			t.Parallel()
 			c := DefaultConfig()
+			c.SDID = testSDID
 			c.Format, c.Protocol, c.Framing, c.Encoding = v.format, v.protocol, v.framing, v.encoding
 			c.Hostname, c.ProcID, c.UDPMaxSize = "host.example", "77", "65507"
 			c.KV = &KVConfig{PairSeparator: "||", KVSeparator: "="}
@@ -228,7 +253,7 @@ func TestFormatStrictParse(t *testing.T) {
 					if d := cmp.Diff(want, got); d != "" {
 						t.Errorf("header (-want +got):\n%s", d)
 					}
-					if d := cmp.Diff(wantSD(e, nt), (*x.StructuredData)[DefaultSDID]); d != "" {
+					if d := cmp.Diff(wantSD(e, nt), (*x.StructuredData)[testSDID]); d != "" {
 						t.Errorf("structured data (-want +got):\n%s", d)
 					}
 					if *x.Priority != 14 {
@@ -376,12 +401,12 @@ func TestNewlineInjection(t *testing.T) {
 	for _, enc := range []string{"json", "kv", "cef", "leef"} {
 		for _, framing := range []string{"non_transparent", "octet_counting"} {
 			c := DefaultConfig()
-			c.Encoding, c.Framing = enc, framing
+			c.Encoding, c.Framing, c.SDID = enc, framing, testSDID
 			f := mustFormatter(t, c)
 			frame := f.appendFrame(nil, e, &scratch{})
 			msg := unframe(t, f, frame) // non_transparent: exactly one LF, at the end
 			m := parse(t, f, msg).(*rfc5424.SyslogMessage)
-			sd := (*m.StructuredData)[DefaultSDID]
+			sd := (*m.StructuredData)[testSDID]
 			switch framing {
 			case "octet_counting":
 				if sd["topic"] != inject {
@@ -480,7 +505,7 @@ func TestLEEFDelimiters(t *testing.T) {
 		c := DefaultConfig()
 		c.Address = "127.0.0.1:514"
 		c.Encoding, c.FieldsOnly = "leef", true
-		c.LEEF = &LEEFConfig{Version: tt.version, Vendor: "V", Product: "P", ProductVersion: "1", EventID: "E", Delimiter: tt.delim}
+		c.LEEF = &LEEFConfig{FormatVersion: tt.version, Vendor: "V", Product: "P", ProductVersion: "1", EventID: "E", Delimiter: tt.delim}
 		err := c.Validate()
 		if tt.wantDelim == 0 {
 			if err == nil {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/sinks/syslog/leeftest"
 	"github.com/leodido/go-syslog/v4/rfc3164"
 	"github.com/leodido/go-syslog/v4/rfc5424"
 )
@@ -55,9 +56,11 @@ func nilDash(p *string) string {
 func FuzzFormat(f *testing.F) {
 	f.Add("topic", "tag", "value", "field", "value", "host", "app", "msgid", uint8(0))
 	f.Add("a\"b]c\\d\ne", "k=]\" ", "\r\n", "f||=|", "v\\|=\n\t", "h ö", "日本", "", uint8(13))
+	f.Add("t", "__receive_time__", "v", "", "v", "h", "a", "m", uint8(18)) // leef, an empty field name
+	f.Add("t", "", "v", "名前", "v", "h", "a", "m", uint8(12))               // cef
 	f.Fuzz(func(t *testing.T, topic, tagKey, tagVal, fieldKey, fieldVal, host, app, msgid string, mode uint8) {
 		c := DefaultConfig()
-		c.Address = "127.0.0.1:514"
+		c.Address, c.SDID = "127.0.0.1:514", testSDID
 		c.Format = [...]string{"rfc5424", "rfc3164"}[mode%2]
 		framing := [...]string{"octet_counting", "non_transparent", ""}[mode/2%3]
 		if framing == "" {
@@ -89,7 +92,7 @@ func FuzzFormat(f *testing.F) {
 			if got, want := nilDash(x.MsgID), headerWant(msgid, maxMsgID, ""); got != want {
 				t.Errorf("msgid %q, want %q", got, want)
 			}
-			sd := (*x.StructuredData)[DefaultSDID]
+			sd := (*x.StructuredData)[testSDID]
 			want := fixUTF8(topic)
 			if nt {
 				want = strings.NewReplacer("\n", "#012", "\r", "#015").Replace(want)
@@ -134,6 +137,14 @@ func FuzzFormat(f *testing.F) {
 		case "leef":
 			if _, attrs, err := decodeLEEF(b); err != nil || len(attrs) < 3 {
 				t.Errorf("leef body %q: %v, %d attributes", b, err, len(attrs))
+			}
+			// The strict parser takes it, unless the field's key repeats
+			// another key or is a predefined one given a value of the
+			// wrong syntax: both are the data's doing, not the encoder's.
+			k := cefKey(fieldKey)
+			dup := k == camelTag(tagKey) || k == "slsTopic" || k == "devTime" || k == "devTimeFormat"
+			if _, err := leeftest.Parse(b); err != nil && !dup && !leeftest.Checked(k) {
+				t.Errorf("strict LEEF parser refuses %q: %v", b, err)
 			}
 		}
 	})

@@ -137,6 +137,10 @@ func wantSD(e *event.Event, nt bool) map[string]string {
 	return m
 }
 
+// testSDID is the SD-ID tests set: RFC 5424 wants NAME@PEN, and there is
+// no default.
+const testSDID = "sls@12345"
+
 func testSettings() sinks.Settings { return sinks.Settings{Name: "syslog.test"} }
 
 // newSink builds a sink or fails the test.

@@ -33,7 +33,7 @@ func startPeer(t *testing.T, p peer) (*rsyslogtest.Server, *Config) {
 	}
 	srv := rsyslogtest.Start(t, opts)
 	c := DefaultConfig()
-	c.Protocol, c.Framing = p.protocol, p.framing
+	c.Protocol, c.Framing, c.SDID = p.protocol, p.framing, testSDID
 	c.Hostname, c.ProcID = "fwd-host", "4242"
 	c.AckHold = "10ms"
 	switch p.protocol {
@@ -82,7 +82,7 @@ func checkReceived(t *testing.T, got []rsyslogtest.Message, sent []*event.Event,
 		gotHdr := rsyslogtest.Message{Hostname: m.Hostname, AppName: m.AppName, ProcID: m.ProcID,
 			MsgID: m.MsgID, Pri: m.Pri, ProtocolVersion: m.ProtocolVersion, TimeReported: m.TimeReported}
 		// reflect.DeepEqual first: cmp.Diff on 100k messages is slow.
-		wSD, gSD := wantSD(e, nt), sdParams(t, m.StructuredData, DefaultSDID)
+		wSD, gSD := wantSD(e, nt), sdParams(t, m.StructuredData, testSDID)
 		wBody := flatJSON(t, e)
 		if want == gotHdr && reflect.DeepEqual(wSD, gSD) && reflect.DeepEqual(wBody, body) {
 			continue

@@ -99,7 +99,7 @@ func TestStreamFraming(t *testing.T) {
 				}
 			})
 			c := DefaultConfig()
-			c.Address, c.Framing = addr, framing
+			c.Address, c.Framing, c.SDID = addr, framing, testSDID
 			s := newSink(t, c)
 			if err := s.Connect(t.Context()); err != nil {
 				t.Fatal(err)
@@ -137,7 +137,7 @@ func TestStreamFraming(t *testing.T) {
 				if framing == "non_transparent" {
 					wantTopic = strings.ReplaceAll(inject, "\n", "#012")
 				}
-				if topic := (*m.StructuredData)[DefaultSDID]["topic"]; topic != wantTopic {
+				if topic := (*m.StructuredData)[testSDID]["topic"]; topic != wantTopic {
 					t.Errorf("message %d: topic %q, want %q", i, topic, wantTopic)
 				}
 			}
