@@ -52,7 +52,7 @@ func TestLagSeries(t *testing.T) {
 	defer func() { cancel(); wg.Wait() }()
 
 	m := rt.Metrics()
-	shard := func(i int) []string { return []string{"sls.audit", "lag", strconv.Itoa(i), ""} }
+	shard := func(i int) []string { return []string{"sls.audit", "lag", strconv.Itoa(i), "file.out"} }
 	maxBacklog, maxLag := 0.0, 0.0
 	waitFor(t, "the backfill to finish", 60*time.Second, func() bool {
 		done := sent(rt) >= n
@@ -65,7 +65,7 @@ func TestLagSeries(t *testing.T) {
 	if maxBacklog < 5 || maxLag < 3000 || maxLag > 4000 {
 		t.Errorf("during the backfill: backlog peaked at %v log groups, lag at %v s; want > 5 and about 3600", maxBacklog, maxLag)
 	}
-	if got := testutil.ToFloat64(m.ShardsOwned.WithLabelValues("sls.audit", "lag", "")); got != shards {
+	if got := testutil.ToFloat64(m.ShardsOwned.WithLabelValues("sls.audit", "lag", "file.out")); got != shards {
 		t.Errorf("shards owned = %v, want %d", got, shards)
 	}
 	waitFor(t, "caught up on every shard", 20*time.Second, func() bool {
