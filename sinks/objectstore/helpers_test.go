@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -222,3 +224,35 @@ func jsonLines(evs []*event.Event, meta bool) []string {
 func sinksSettings() sinks.Settings { return sinks.Settings{Name: "object_store.test"} }
 
 var errNotConnected = sinks.ErrNotConnected
+
+// python returns a Python 3 that imports module (Debian's /usr/bin/python3
+// first: python3-snappy installs there). Missing, it fails the test when
+// CI=true and skips it otherwise.
+func python(t testing.TB, module string) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/python3", "python3"} {
+		if exec.Command(p, "-c", "import "+module).Run() == nil {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("no python3 with module %s: apt-get install -y python3 python3-snappy", module)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// runPython runs script with stdin and returns its standard output.
+func runPython(t testing.TB, py, script string, stdin []byte) []byte {
+	t.Helper()
+	cmd := exec.Command(py, "-c", script)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, stderr.String())
+	}
+	return out
+}

@@ -3,8 +3,11 @@ package objectstore
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,4 +96,86 @@ func TestRealServerRejectsBadSignature(t *testing.T) {
 		t.Fatalf("error shows the secret: %v", err)
 	}
 	t.Logf("Connect with a wrong secret: %v", err)
+}
+
+// csvScript parses CSV from stdin with Python's csv module, with the
+// csv.reader keyword arguments given as JSON in sys.argv[1], and prints the
+// rows as JSON.
+const csvScript = `
+import csv, io, json, sys
+d = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+r = csv.reader(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline=""), **d)
+json.dump(list(r), sys.stdout)
+`
+
+// TestRealServerCSV writes CSV in the default (RFC 4180) dialect and in a
+// custom one, stores them on versitygw, and parses every object with
+// Python's csv module configured for the dialect: the header row, then
+// every event's row exactly once, with the null value for a missing field.
+func TestRealServerCSV(t *testing.T) {
+	py := python(t, "csv")
+	cols := []string{"__time__", "__topic__", "__source__", "__tag__:__receive_time__", "seq", "user", "event", "note", "absent"}
+	str := func(s string) *string { return &s }
+	for _, tt := range []struct {
+		name    string
+		csv     CSVConfig
+		comp    string
+		dialect string // Python csv.reader keyword arguments, as JSON
+	}{
+		{"rfc4180 gzip", CSVConfig{Columns: cols, Null: "NULL"}, CompressionGzip, `{}`},
+		{"pipe backslash", CSVConfig{Columns: cols, Delimiter: str("|"), Quote: str("'"), Escape: str(`\`)}, CompressionNone,
+			`{"delimiter": "|", "quotechar": "'", "escapechar": "\\", "doublequote": false}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := s3test.Start(t, "archive")
+			c := realConfig(srv, "archive")
+			c.Format, c.Compression, c.CSV = FormatCSV, tt.comp, &tt.csv
+			s := connect(t, c)
+			evs := events(base, 0, 500)
+			evs[3].Set("note", event.String(`back\slash 'single' "double" | pipe`))
+			evs[4].Set("user", event.Any(map[string]any{"name": "bob", "n": 2.5}))
+			evs[5].Set("absent", event.Any(true))
+			if err := write(t, s, evs); err != nil {
+				t.Fatal(err)
+			}
+			var want [][]string
+			for _, ev := range evs {
+				row := []string{fmt.Sprint(ev.Time.Unix()), ev.Topic, ev.Source}
+				rt, _ := ev.Tag("__receive_time__")
+				row = append(row, rt)
+				for _, k := range []string{"seq", "user", "event", "note", "absent"} {
+					v, ok := ev.Get(k)
+					switch {
+					case !ok:
+						row = append(row, tt.csv.Null)
+					case v.Kind() == event.KindAny:
+						row = append(row, string(event.AppendValue(nil, v)))
+					default:
+						row = append(row, v.Str())
+					}
+				}
+				want = append(want, row)
+			}
+			var got [][]string
+			for key, b := range objects(t, srv.Client(t), "archive") {
+				out := runPython(t, py, "import sys; sys.argv.append("+strconv.Quote(tt.dialect)+")\n"+csvScript, decompress(t, key, b))
+				var rows [][]string
+				if err := json.Unmarshal(out, &rows); err != nil {
+					t.Fatal(err)
+				}
+				if len(rows) == 0 || !cmp.Equal(rows[0], cols) {
+					t.Fatalf("%s: header %v, want %v", key, rows[:min(1, len(rows))], cols)
+				}
+				got = append(got, rows[1:]...)
+			}
+			sortRows := func(r [][]string) {
+				sort.Slice(r, func(i, j int) bool { return r[i][4] < r[j][4] })
+			}
+			sortRows(want)
+			sortRows(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("rows (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
