@@ -14,6 +14,7 @@ command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need_pkgs+=(
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need_pkgs+=(rsyslog-gnutls)
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so ] || ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1 || need_pkgs+=(rsyslog-openssl)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v zstd >/dev/null 2>&1 || need_pkgs+=(zstd)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import snappy' >/dev/null 2>&1 || need_pkgs+=(python3 python3-snappy)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"

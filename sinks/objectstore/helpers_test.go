@@ -256,3 +256,25 @@ func runPython(t testing.TB, py, script string, stdin []byte) []byte {
 	}
 	return out
 }
+
+// runTool runs a command-line decoder on stdin; missing, it fails when
+// CI=true and skips otherwise.
+func runTool(t testing.TB, stdin []byte, name string, args ...string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		msg := name + " not found: apt-get install -y " + name
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, stderr.String())
+	}
+	return out
+}
