@@ -135,7 +135,7 @@ func (f *csvFormat) appendHeader(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, f.delim)
 		}
-		dst = f.appendField(dst, c.name)
+		dst = f.appendField(dst, []byte(c.name))
 	}
 	return append(dst, '\n')
 }
@@ -151,13 +151,13 @@ func (f *csvFormat) appendRow(dst, scratch []byte, ev *event.Event) ([]byte, []b
 			dst = append(dst, f.null...)
 			continue
 		}
-		dst = f.appendField(dst, string(scratch))
+		dst = f.appendField(dst, scratch)
 	}
 	return append(dst, '\n'), scratch
 }
 
-func (f *csvFormat) appendField(dst []byte, s string) []byte {
-	needs := len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ') || s == f.null && s != ""
+func (f *csvFormat) appendField(dst, s []byte) []byte {
+	needs := len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ' || string(s) == f.null)
 	for i := 0; i < len(s) && !needs; i++ {
 		needs = f.special[s[i]]
 	}

@@ -83,6 +83,8 @@ type parquetEncoder struct {
 	w       *parquet.Writer
 	cols    []pqColumn // in leaf order
 	rows    []parquet.Row
+	values  []parquet.Value // backing array of rows, reused after each WriteRows
+	arena   []byte          // string values of rows, reused likewise
 	raw     int
 	scratch []byte
 }
@@ -113,9 +115,12 @@ func newParquetEncoder(cols []ParquetColumn, compression string, w io.Writer) (e
 }
 
 func (e *parquetEncoder) add(ev *event.Event) (int, error) {
-	row := make(parquet.Row, len(e.cols))
+	start := len(e.values)
 	for i, c := range e.cols {
-		row[i] = e.value(c, ev).Level(0, 0, i)
+		e.values = append(e.values, e.value(c, ev).Level(0, 0, i))
+	}
+	row := parquet.Row(e.values[start:len(e.values):len(e.values)])
+	for i := range row {
 		if !row[i].IsNull() {
 			row[i] = row[i].Level(0, 1, i)
 		}
@@ -144,9 +149,9 @@ func (e *parquetEncoder) writeRows() error {
 	if len(e.rows) == 0 {
 		return nil
 	}
-	_, err := e.w.WriteRows(e.rows)
+	_, err := e.w.WriteRows(e.rows) // copies the values into the column buffers
 	clear(e.rows)
-	e.rows = e.rows[:0]
+	e.rows, e.values, e.arena = e.rows[:0], e.values[:0], e.arena[:0]
 	return err
 }
 
@@ -177,10 +182,15 @@ func (e *parquetEncoder) value(c pqColumn, ev *event.Event) parquet.Value {
 	if !ok {
 		return parquet.NullValue()
 	}
+	if c.typ == TypeString {
+		// Rows reference the arena until writeRows; if it grows, earlier
+		// values keep the old array alive, so they stay valid.
+		n := len(e.arena)
+		e.arena = append(e.arena, e.scratch...)
+		return parquet.ByteArrayValue(e.arena[n:len(e.arena):len(e.arena)])
+	}
 	s := string(e.scratch)
 	switch c.typ {
-	case TypeString:
-		return parquet.ByteArrayValue([]byte(s))
 	case TypeBoolean:
 		if b, err := strconv.ParseBool(s); err == nil {
 			return parquet.BooleanValue(b)
