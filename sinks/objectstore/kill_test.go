@@ -110,7 +110,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // buildForwarder builds the forwarder binary once per test.
-func buildForwarder(t *testing.T) string {
+func buildForwarder(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "forwarder")
 	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/forwarder")
