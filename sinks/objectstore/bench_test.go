@@ -35,6 +35,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.Run(tt.format+"-"+tt.comp, func(b *testing.B) {
 			c := NewConfig()
 			c.Endpoint, c.Bucket, c.Format, c.Compression = "http://127.0.0.1:1", "b", tt.format, tt.comp
+			c.AccessKeyID, c.AccessKeySecret = "id", "key"
 			switch tt.format {
 			case FormatCSV:
 				c.CSV = &CSVConfig{Columns: csvCols}

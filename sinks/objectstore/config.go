@@ -211,11 +211,14 @@ func (c *Config) settings() (*settings, error) {
 		fail("bucket", "must be a bucket name, without \"/\" or spaces")
 	}
 	switch id, key := c.AccessKeyID.Reveal(), c.AccessKeySecret.Reveal(); {
+	case id == "" && key == "":
+		fail("access_key_id", "must be set, with access_key_secret (static or STS keys; use env() or file())")
 	case id == "" && key != "":
 		fail("access_key_id", "must be set with access_key_secret")
 	case id != "" && key == "":
 		fail("access_key_secret", "must be set with access_key_id")
-	case id == "" && c.SecurityToken.Reveal() != "":
+	}
+	if c.SecurityToken.Reveal() != "" && (c.AccessKeyID.Reveal() == "" || c.AccessKeySecret.Reveal() == "") {
 		fail("security_token", "needs access_key_id and access_key_secret (the STS temporary keys)")
 	}
 

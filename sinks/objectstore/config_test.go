@@ -23,7 +23,8 @@ func TestValidate(t *testing.T) {
 		{"endpoint scheme", func(c *Config) { c.Endpoint = "ftp://x" }, "endpoint", "scheme"},
 		{"no bucket", func(c *Config) { c.Bucket = "" }, "bucket", "must be set"},
 		{"secret without id", func(c *Config) { c.AccessKeyID = "" }, "access_key_id", "with access_key_secret"},
-		{"token without keys", func(c *Config) { c.AccessKeyID, c.AccessKeySecret, c.SecurityToken = "", "", "t" }, "security_token", "STS"},
+		{"no keys", func(c *Config) { c.AccessKeyID, c.AccessKeySecret = "", "" }, "access_key_id", "must be set"},
+		{"token without keys", func(c *Config) { c.AccessKeySecret, c.SecurityToken = "", "t" }, "access_key_secret", "with access_key_id"},
 		{"bad directive", func(c *Config) { c.Partition = "%Y/%Q" }, "partition", "unsupported directive %Q"},
 		{"lone percent", func(c *Config) { c.Partition = "%Y/%" }, "partition", "lone"},
 		{"zone", func(c *Config) { c.TimeZone = "Mars/Olympus" }, "time_zone", "unknown time zone"},
@@ -76,6 +77,7 @@ func TestSuffixDefaults(t *testing.T) {
 	} {
 		c := NewConfig()
 		c.Endpoint, c.Bucket, c.Format, c.Compression = "http://127.0.0.1:1", "b", tt.format, tt.comp
+		c.AccessKeyID, c.AccessKeySecret = "id", "key"
 		if tt.format == FormatCSV {
 			c.CSV = &CSVConfig{Columns: []string{"a"}}
 		}

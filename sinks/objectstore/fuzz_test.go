@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,28 @@ func FuzzCSVField(f *testing.F) {
 		}
 		if len(rec) != 2 || rec[0] != s || rec[1] != "x" {
 			t.Fatalf("%q → %q → %q", s, line, rec)
+		}
+	})
+}
+
+// FuzzLayout: any partition pattern either fails to parse with an error or
+// formats without panicking, and formats the same time the same way.
+func FuzzLayout(f *testing.F) {
+	for _, s := range []string{"%Y/%m/%d/%H", "year=%Y/month=%m", "%", "%%", "%Q", "%s-%j", ""} {
+		f.Add(s)
+	}
+	tm := time.Date(2026, 12, 1, 20, 15, 7, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, p string) {
+		l, err := parseLayout(p)
+		if err != nil {
+			return
+		}
+		a, b := l.append(nil, tm), l.append(nil, tm)
+		if string(a) != string(b) {
+			t.Fatalf("%q formats as %q and %q", p, a, b)
+		}
+		if !strings.Contains(p, "%") && string(a) != p {
+			t.Fatalf("literal %q formats as %q", p, a)
 		}
 	})
 }

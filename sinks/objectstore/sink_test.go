@@ -269,3 +269,64 @@ func TestConnectFails(t *testing.T) {
 		t.Fatalf("WriteBatch before Connect = %v", err)
 	}
 }
+
+// TestMaxOpenObjects: with one open object allowed, each switch of
+// partition rolls the previous one, and every event is still stored.
+func TestMaxOpenObjects(t *testing.T) {
+	f := newFake(t)
+	c := testConfig(f.URL)
+	c.MaxOpenObjects = 1
+	c.Partition = "%H"
+	c.Compression = CompressionNone
+	s := connect(t, c)
+	evs := events(base, 0, 6)
+	for i, ev := range evs { // hours 20, 21, 20, 21, 20, 21
+		ev.Time = base.Add(time.Duration(i%2) * time.Hour)
+	}
+	if err := write(t, s, evs); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	objs := objects(t, client(t, f.URL, "x", "y"), testBucket)
+	for k, b := range objs {
+		got = append(got, lines(t, k, b)...)
+	}
+	if len(objs) != 6 {
+		t.Errorf("%d objects, want 6 (one per partition switch)", len(objs))
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff(jsonLines(evs, false), got); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestWriteBatchContext: a write waiting for its object returns when its
+// context ends, and Close fails the objects still open.
+func TestWriteBatchContext(t *testing.T) {
+	f := newFake(t)
+	c := testConfig(f.URL)
+	c.FlushIdle = "1h"
+	s := connect(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := s.WriteBatch(ctx, events(base, 0, 3)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WriteBatch = %v, want the context's deadline", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.WriteBatch(context.Background(), events(base, 3, 3)) }()
+	time.Sleep(50 * time.Millisecond)
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "closed before the object was stored") {
+			t.Fatalf("WriteBatch after Close = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WriteBatch still waiting after Close")
+	}
+	if n := len(objects(t, client(t, f.URL, "x", "y"), testBucket)); n != 0 {
+		t.Fatalf("%d objects stored from unacknowledged writes", n)
+	}
+}
