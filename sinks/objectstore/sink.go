@@ -115,6 +115,10 @@ func (s *Sink) Connect(ctx context.Context) error {
 // each of those objects is stored.
 func (s *Sink) WriteBatch(ctx context.Context, evs []*event.Event) error {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fmt.Errorf("object_store sink %q: closed", s.name)
+	}
 	if s.st == nil {
 		s.mu.Unlock()
 		return sinks.ErrNotConnected

@@ -329,4 +329,7 @@ func TestWriteBatchContext(t *testing.T) {
 	if n := len(objects(t, client(t, f.URL, "x", "y"), testBucket)); n != 0 {
 		t.Fatalf("%d objects stored from unacknowledged writes", n)
 	}
+	if err := write(t, s, events(base, 6, 1)); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("WriteBatch on a closed sink = %v", err)
+	}
 }
