@@ -30,7 +30,7 @@ const (
 )
 
 var parquetTypes = map[string]parquet.Node{
-	TypeString:  parquet.String(),
+	TypeString:  parquet.Encoded(parquet.String(), &parquet.RLEDictionary),
 	TypeBoolean: parquet.Leaf(parquet.BooleanType),
 	TypeInt32:   parquet.Leaf(parquet.Int32Type),
 	TypeInt64:   parquet.Leaf(parquet.Int64Type),
