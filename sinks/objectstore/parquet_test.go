@@ -176,3 +176,40 @@ func TestParquetValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetRowGroups: the encoder cuts a row group every 16 MiB of raw
+// event bytes, which bounds its memory for large objects.
+func TestParquetRowGroups(t *testing.T) {
+	sp := newSpool("", 1<<30)
+	enc, err := newParquetEncoder(testColumns, CompressionSnappy, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, n := 0, 0
+	pad := event.String(strings.Repeat("x", 4000))
+	for raw < 2*parquetRowGroup+parquetRowGroup/2 {
+		ev := parquetEvents(1)[0]
+		ev.Set("pad", pad)
+		k, err := enc.add(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw += k
+		n++
+	}
+	if err := enc.finish(); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := sp.reader()
+	b, _ := io.ReadAll(r)
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.RowGroups()); got != 3 {
+		t.Fatalf("%d row groups for %d MiB raw, want 3", got, raw>>20)
+	}
+	if f.NumRows() != int64(n) {
+		t.Fatalf("%d rows, want %d", f.NumRows(), n)
+	}
+}
