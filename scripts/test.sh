@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs every check and test. Installs what the tests need when it is missing:
 # rsyslog with its TLS drivers (the syslog sink is tested against the real
-# daemon) and Node.js with npm from Debian's packages, and the npm package
-# nsyslog-parser (an independent CEF parser for the syslog tests, pinned in
-# sinks/syslog/testdata/nsyslog/package-lock.json). Go modules come from the
+# daemon), Node.js with npm, python3-snappy (an independent snappy decoder
+# for the object_store sink's tests) and promtool from Debian's packages; the
+# npm package nsyslog-parser (an independent CEF parser for the syslog tests,
+# pinned in sinks/syslog/testdata/nsyslog/package-lock.json); versitygw, the
+# real S3-compatible server the object_store sink is tested against, with
+# `go install` (about 2.5 minutes on two cores). Go modules come from the
 # module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +20,8 @@ command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus) # promtool: alert
 command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+command -v zstd >/dev/null 2>&1 || need_pkgs+=(zstd)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import snappy' >/dev/null 2>&1 || need_pkgs+=(python3 python3-snappy)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -28,6 +33,10 @@ nsyslog=sinks/syslog/testdata/nsyslog
 if [ ! -d "$nsyslog/node_modules/nsyslog-parser" ]; then
   echo "installing: nsyslog-parser (npm ci in $nsyslog)"
   npm ci --prefix "$nsyslog" --no-audit --no-fund --loglevel=error
+fi
+if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$(go env GOPATH)/bin/versitygw" ]; then
+  echo "installing: versitygw (go install)"
+  go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 
 echo "== gofmt"

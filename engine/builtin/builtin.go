@@ -7,6 +7,7 @@ import (
 	"github.com/forwarder/forwarder/engine/plan"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sinks/file"
+	"github.com/forwarder/forwarder/sinks/objectstore"
 	"github.com/forwarder/forwarder/sinks/splunkhec"
 	"github.com/forwarder/forwarder/sinks/syslog"
 	"github.com/forwarder/forwarder/sources"
@@ -18,6 +19,7 @@ import (
 func Registries() plan.Registries {
 	sinkReg, err := sinks.NewRegistry(
 		file.Factory(),
+		objectstore.Factory(),
 		splunkhec.Factory(),
 		syslog.Factory(),
 	)
