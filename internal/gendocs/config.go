@@ -234,7 +234,13 @@ func fillStruct(x *docIndex, blk *block, v reflect.Value, index []int, attrPrefi
 			if nb.doc == "" {
 				nb.doc = docs.fields[sf.Name]
 			}
-			fillStruct(x, nb, v.Field(i), idx, attrPrefix+name+".", exKey+"."+name, pr)
+			fv, fpr := v.Field(i), pr
+			if sf.Type.Kind() == reflect.Slice {
+				// A repeated block: document its element; values inside a
+				// list cannot be probed through the field path.
+				fv, fpr = reflect.New(ft).Elem(), nil
+			}
+			fillStruct(x, nb, fv, idx, attrPrefix+name+".", exKey+"."+name, fpr)
 			blk.blocks = append(blk.blocks, nb)
 			continue
 		}
@@ -359,6 +365,9 @@ type prober struct {
 }
 
 func (p *prober) probe(index []int, attrPath string) (checked string) {
+	if p == nil {
+		return ""
+	}
 	defer func() {
 		if recover() != nil { // a Validate that cannot take the probe value says nothing here
 			checked = ""

@@ -81,7 +81,7 @@ func TestReferenceCoversEverything(t *testing.T) {
 	}
 	var walk func(section string, typ reflect.Type)
 	walk = func(section string, typ reflect.Type) {
-		for typ.Kind() == reflect.Pointer {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
 			typ = typ.Elem()
 		}
 		for i := range typ.NumField() {
