@@ -87,12 +87,13 @@ func TestAlertRulesAgainstARealRun(t *testing.T) {
 	hec := hectest.New(t, hectest.Config{})
 	hec.SetBusy(true)
 	emu := procEmulator(t, "alerts", 1)
-	f := startFeeder(t, emu, "alerts", 1, 1_000_000, 2000)
+	f := startFeeder(t, emu, "alerts", 1, 1_000_000, 1000)
 	defer func() { close(f.stop); f.wait() }()
 	admin := freeAddr(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "f.hcl")
 	good := slsSourceBlock(emu, "alerts", "siem", `fetch_log_groups = 2`) + `
+source "demo" "d" { rate = 500 }
 rule "parse" {
   filter = "fromJSON(fields['no_such_field'] ?? 'not json') == nil"
 }
@@ -104,7 +105,7 @@ route "soc" {
   to   = [sink.splunk_hec.soc]
 }
 route "r" {
-  from        = [source.sls.audit]
+  from        = [source.demo.d]
   rules       = [rule.parse]
   to          = [sink.file.archive]
   dead_letter = sink.file.dead

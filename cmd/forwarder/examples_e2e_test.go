@@ -263,9 +263,9 @@ func TestExampleQRadarLEEF(t *testing.T) {
 		t.Fatalf("got %d messages, want %d", len(lines), len(want))
 	}
 	for _, line := range lines {
-		// <PRI>1 TIMESTAMP alicloud-actiontrail actiontrail - - [SD] LEEF:2.0|…
+		// <PRI>1 TIMESTAMP alicloud-actiontrail actiontrail - - - LEEF:2.0|… (no SD: no default SD-ID)
 		i := strings.Index(line, "LEEF:2.0|")
-		if i < 0 || !strings.Contains(line[:i], " alicloud-actiontrail actiontrail - - [") {
+		if i < 0 || !strings.Contains(line[:i], " alicloud-actiontrail actiontrail - - - ") {
 			t.Fatalf("not RFC 5424 with LEEF 2.0: %s", line)
 		}
 		hdr := strings.SplitN(line[i:], "|", 7)
