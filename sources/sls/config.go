@@ -67,11 +67,17 @@ type Config struct {
 	ShutdownTimeout string `hcl:"shutdown_timeout,optional" json:"shutdown_timeout"`
 	// Compression is the pull encoding: "lz4" (default) or "zstd".
 	Compression string `hcl:"compression,optional" json:"compression"`
+	// MaxPullSize caps one PullLogs answer, both its declared decompressed
+	// size (x-log-bodyrawsize) and its body, checked before anything is
+	// allocated (default 64MiB, far above what SLS returns for one pull).
+	// A larger answer is refused and retried with backoff.
+	MaxPullSize string `hcl:"max_pull_size,optional" json:"max_pull_size"`
 }
 
 func newConfig() *Config {
 	return &Config{Start: "begin", HeartbeatInterval: "5s", FetchLogGroups: 100, FetchInterval: "500ms",
-		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4"}
+		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4",
+		MaxPullSize: defaultMaxPullSize}
 }
 
 func attrErr(attr, format string, args ...any) error {
@@ -119,6 +125,9 @@ func (c *Config) Validate() error {
 	}
 	if c.InFlight < 1 || c.InFlight > 64 {
 		errs = append(errs, attrErr("in_flight", "must be between 1 and 64"))
+	}
+	if n, err := units.ParseSize(c.MaxPullSize); err != nil || n < 64<<10 || n > 1<<30 {
+		errs = append(errs, attrErr("max_pull_size", "must be a size between 64KiB and 1GiB"))
 	}
 	if c.Compression != "lz4" && c.Compression != "zstd" {
 		errs = append(errs, attrErr("compression", "must be \"lz4\" or \"zstd\""))

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	sdk "github.com/aliyun/aliyun-log-go-sdk"
-
 	"github.com/forwarder/forwarder/engine/event"
 	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/sources"
@@ -70,10 +68,7 @@ func (w *shardWorker) run(ctx context.Context, out sources.Output) {
 	lastCommit := time.Now()
 	backoff := 200 * time.Millisecond
 	origin := fmt.Sprintf("%s/%s shard %d", cfg.Project, w.c.logstore, w.shard)
-	compress := sdk.Compress_LZ4
-	if cfg.Compression == "zstd" {
-		compress = sdk.Compress_ZSTD
-	}
+	pl := w.newPuller()
 
 loop:
 	for pullCtx.Err() == nil {
@@ -90,12 +85,12 @@ loop:
 		case <-pullCtx.Done():
 			break loop
 		}
-		gl, meta, err := w.c.c.PullLogsWithQuery(&sdk.PullLogRequest{
-			Project: cfg.Project, Logstore: w.c.logstore, ShardID: w.shard, Cursor: cursor,
-			LogGroupMaxCount: cfg.FetchLogGroups, Query: cfg.Query, CompressType: compress,
-		})
+		ans, err := pl.pull(pullCtx, cursor)
 		if err != nil {
 			<-slots
+			if pullCtx.Err() != nil {
+				break // stopped or shutting down: the pull was cancelled
+			}
 			if isCode(err, "InvalidCursor") {
 				from, _ := cfg.startFrom()
 				lg.Warn("DATA SKIPPED: the shard's cursor is no longer valid (its data expired by TTL or the checkpoint is corrupt); resetting to start",
@@ -119,13 +114,10 @@ loop:
 			continue
 		}
 		backoff = 200 * time.Millisecond
-		next := meta.NextCursor
-		if next == "" {
-			next = cursor
-		}
+		next := ans.NextCursor
 		p := &pull{end: next}
 		w.push(p)
-		evs := convert(gl)
+		evs := ans.Events
 		if len(evs) == 0 {
 			w.ack(p, nil)
 			<-slots
@@ -240,42 +232,4 @@ func (w *shardWorker) commit(lg *slog.Logger) {
 		return
 	}
 	w.committed = cp
-}
-
-// convert turns a pull into events: time with its nanosecond part, topic,
-// source, tags and content fields exactly as SLS stores them.
-func convert(gl *sdk.LogGroupList) []*event.Event {
-	if gl == nil {
-		return nil
-	}
-	n := 0
-	for _, g := range gl.LogGroups {
-		n += len(g.Logs)
-	}
-	if n == 0 {
-		return nil
-	}
-	evs := make([]*event.Event, 0, n)
-	store := make([]event.Event, n)
-	for _, g := range gl.LogGroups {
-		var tags []event.Tag
-		if len(g.LogTags) > 0 {
-			tags = make([]event.Tag, len(g.LogTags))
-			for i, t := range g.LogTags {
-				tags[i] = event.Tag{Key: t.GetKey(), Value: t.GetValue()}
-			}
-		}
-		topic, source := g.GetTopic(), g.GetSource()
-		for _, l := range g.Logs {
-			ev := &store[len(evs)]
-			ev.Time = time.Unix(int64(l.GetTime()), int64(l.GetTimeNs()))
-			ev.Topic, ev.Source, ev.Tags = topic, source, tags
-			ev.Fields = make([]event.Field, len(l.Contents), len(l.Contents)+2)
-			for i, c := range l.Contents {
-				ev.Fields[i] = event.Field{Key: c.GetKey(), Value: event.String(c.GetValue())}
-			}
-			evs = append(evs, ev)
-		}
-	}
-	return evs
 }

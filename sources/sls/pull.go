@@ -1,0 +1,149 @@
+package sls
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	sdk "github.com/aliyun/aliyun-log-go-sdk"
+
+	"github.com/forwarder/forwarder/internal/units"
+	"github.com/forwarder/forwarder/sources/sls/slswire"
+)
+
+// puller issues one shard's PullLogs requests itself and decodes the answers
+// with slswire, instead of calling the SDK's PullLogsWithQuery, because
+// that call reads the whole body unbounded and allocates the
+// x-log-bodyrawsize the server declares before checking it (a broken server
+// or an intercepted http:// endpoint that says 2 GB takes the host down),
+// and it decodes into SDK structs that are then copied into events. The
+// request is the SDK's own: same URL, query and headers, signed by the
+// SDK's signer (v1, or v4 when the client asks for it) with the same
+// credentials, sent on the client's *http.Client. Every other SLS call still
+// goes through the SDK client.
+type puller struct {
+	hc       *http.Client
+	base     string // scheme://project.endpoint
+	path     string // /logstores/LS/shards/N
+	ua       string
+	auth     sdk.AuthVersionType
+	region   string
+	creds    sdk.CredentialsProvider
+	count    string
+	query    string
+	encoding string
+	rd       slswire.Reader
+}
+
+// defaultMaxPullSize is max_pull_size's default. A PullLogs answer of real
+// SLS holds at most 1000 log groups and is capped by the server in bytes
+// (a few MB; the emulator caps it at 16 MiB), so 64 MiB is far above any
+// genuine answer while bounding what a corrupt one can cost.
+const defaultMaxPullSize = "64MiB"
+
+func (w *shardWorker) newPuller() *puller {
+	cfg := &w.c.src.cfg
+	c := w.c.c
+	scheme, host := "http://", c.Endpoint
+	if s, ok := strings.CutPrefix(host, "https://"); ok {
+		scheme, host = "https://", s
+	} else {
+		host = strings.TrimPrefix(host, "http://")
+	}
+	maxSize, _ := units.ParseSize(cfg.MaxPullSize)
+	p := &puller{
+		hc: c.HTTPClient, base: scheme + cfg.Project + "." + host,
+		path: fmt.Sprintf("/logstores/%s/shards/%d", w.c.logstore, w.shard),
+		ua:   c.UserAgent, auth: c.AuthVersion, region: c.Region, creds: w.c.src.pullCredentials(),
+		count: strconv.Itoa(cfg.FetchLogGroups), query: cfg.Query, encoding: "lz4",
+		rd: slswire.Reader{Limits: slswire.Limits{MaxRawSize: int(maxSize), MaxBodySize: int(maxSize)}},
+	}
+	if cfg.Compression == "zstd" {
+		p.encoding = "zstd"
+	}
+	return p
+}
+
+// pullCredentials returns the credentials the SDK client of client() uses.
+func (s *Source) pullCredentials() sdk.CredentialsProvider {
+	if s.cfg.CredentialsFile != "" {
+		return &fileCredentials{path: s.cfg.CredentialsFile}
+	}
+	return sdk.NewStaticCredentialsProvider(s.cfg.AccessKeyID.Reveal(), s.cfg.AccessKeySecret.Reveal(), s.cfg.SecurityToken.Reveal())
+}
+
+// pull reads the log groups after cursor. SLS errors come back as
+// *sdk.Error, as from the SDK; a size over max_pull_size as a
+// *slswire.LimitError. Both are retried by the shard loop with backoff.
+func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, error) {
+	q := url.Values{"type": {"logs"}, "cursor": {cursor}, "count": {p.count}}
+	if p.query != "" {
+		q.Set("query", p.query)
+		q.Set("pullMode", "scan_on_stream")
+	}
+	uri := p.path + "?" + q.Encode()
+	cr, err := p.creds.GetCredentials()
+	if err != nil {
+		return nil, fmt.Errorf("PullLogs: credentials: %w", err)
+	}
+	h := map[string]string{
+		"x-log-apiversion": "0.6.0", "x-log-bodyrawsize": "0",
+		"Accept": "application/x-protobuf", "Accept-Encoding": p.encoding, "User-Agent": p.ua,
+		"Host": p.base, // as the SDK sets it: v4 signs it (without the scheme); never sent
+	}
+	if cr.SecurityToken != "" {
+		h["x-acs-security-token"] = cr.SecurityToken
+	}
+	now := time.Now().UTC()
+	var signer sdk.Signer
+	switch p.auth {
+	case sdk.AuthV4:
+		h["x-log-date"] = now.Format("20060102T150405Z")
+		signer = sdk.NewSignerV4(cr.AccessKeyID, cr.AccessKeySecret, p.region)
+	case sdk.AuthV0:
+		signer = sdk.NewSignerV0()
+	default:
+		h["Date"] = now.Format("Mon, 02 Jan 2006 15:04:05 GMT")
+		signer = sdk.NewSignerV1(cr.AccessKeyID, cr.AccessKeySecret)
+	}
+	if err := signer.Sign(http.MethodGet, uri, h, nil); err != nil {
+		return nil, fmt.Errorf("PullLogs: sign: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+uri, nil)
+	if err != nil {
+		return nil, fmt.Errorf("PullLogs: %w", err)
+	}
+	for k, v := range h {
+		if k != "Host" {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("PullLogs: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, errorAnswer(resp)
+	}
+	return p.rd.Read(resp.Header, resp.ContentLength, resp.Body)
+}
+
+// errorAnswer turns a non-200 answer into the SDK's error types, reading at
+// most 64 KiB of it.
+func errorAnswer(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &sdk.Error{}
+	if err := json.Unmarshal(b, e); err != nil || e.Code == "" {
+		return sdk.NewBadResponseError(string(b), resp.Header, resp.StatusCode)
+	}
+	e.HTTPCode = int32(resp.StatusCode)
+	e.RequestID = resp.Header.Get("x-log-requestid")
+	return e
+}
