@@ -58,6 +58,12 @@ type Config struct {
 	// at once (default 4). More hides sink latency; it also bounds memory and
 	// the replay after a crash.
 	InFlight int `hcl:"in_flight,optional" json:"in_flight"`
+	// InFlightBytes bounds the memory of this source's pulled batches
+	// awaiting acknowledgement, across all its logstores and shards
+	// (default 32MiB): decompressed log bytes plus the event structures,
+	// about twice the raw log bytes. Whatever the backlog or shard count,
+	// pulling waits while the window is full.
+	InFlightBytes string `hcl:"in_flight_bytes,optional" json:"in_flight_bytes"`
 	// CheckpointInterval is how often acknowledged progress is committed
 	// (default 1s); it is also committed when a shard is released and at
 	// shutdown.
@@ -77,7 +83,7 @@ type Config struct {
 func newConfig() *Config {
 	return &Config{Start: "begin", HeartbeatInterval: "5s", FetchLogGroups: 100, FetchInterval: "500ms",
 		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4",
-		MaxPullSize: defaultMaxPullSize}
+		MaxPullSize: defaultMaxPullSize, InFlightBytes: defaultInFlightBytes}
 }
 
 func attrErr(attr, format string, args ...any) error {
@@ -128,6 +134,9 @@ func (c *Config) Validate() error {
 	}
 	if n, err := units.ParseSize(c.MaxPullSize); err != nil || n < 64<<10 || n > 1<<30 {
 		errs = append(errs, attrErr("max_pull_size", "must be a size between 64KiB and 1GiB"))
+	}
+	if n, err := units.ParseSize(c.InFlightBytes); err != nil || n < 1<<20 {
+		errs = append(errs, attrErr("in_flight_bytes", "must be a size of at least 1MiB"))
 	}
 	if c.Compression != "lz4" && c.Compression != "zstd" {
 		errs = append(errs, attrErr("compression", "must be \"lz4\" or \"zstd\""))

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
@@ -39,7 +40,12 @@ type puller struct {
 	query    string
 	encoding string
 	rd       slswire.Reader
+	win      *window
+	est      int64 // bytes reserved before a pull: the last pull's footprint
 }
+
+// minReserve is the least a pull reserves in the window.
+const minReserve = 64 << 10
 
 // defaultMaxPullSize is max_pull_size's default. A PullLogs answer of real
 // SLS holds at most 1000 log groups and is capped by the server in bytes
@@ -56,13 +62,17 @@ func (w *shardWorker) newPuller() *puller {
 	} else {
 		host = strings.TrimPrefix(host, "http://")
 	}
-	maxSize, _ := units.ParseSize(cfg.MaxPullSize)
+	maxSize, err := units.ParseSize(cfg.MaxPullSize)
+	if err != nil || maxSize <= 0 {
+		maxSize, _ = units.ParseSize(defaultMaxPullSize)
+	}
 	p := &puller{
 		hc: c.HTTPClient, base: scheme + cfg.Project + "." + host,
 		path: fmt.Sprintf("/logstores/%s/shards/%d", w.c.logstore, w.shard),
 		ua:   c.UserAgent, auth: c.AuthVersion, region: c.Region, creds: w.c.src.pullCredentials(),
 		count: strconv.Itoa(cfg.FetchLogGroups), query: cfg.Query, encoding: "lz4",
-		rd: slswire.Reader{Limits: slswire.Limits{MaxRawSize: int(maxSize), MaxBodySize: int(maxSize)}},
+		rd:  slswire.Reader{Limits: slswire.Limits{MaxRawSize: int(maxSize), MaxBodySize: int(maxSize)}},
+		win: w.c.src.inflight, est: minReserve,
 	}
 	if cfg.Compression == "zstd" {
 		p.encoding = "zstd"
@@ -78,10 +88,33 @@ func (s *Source) pullCredentials() sdk.CredentialsProvider {
 	return sdk.NewStaticCredentialsProvider(s.cfg.AccessKeyID.Reveal(), s.cfg.AccessKeySecret.Reveal(), s.cfg.SecurityToken.Reveal())
 }
 
-// pull reads the log groups after cursor. SLS errors come back as
-// *sdk.Error, as from the SDK; a size over max_pull_size as a
-// *slswire.LimitError. Both are retried by the shard loop with backoff.
+// pull reads the log groups after cursor, first waiting for room in the
+// source's in_flight_bytes window; the answer's footprint stays reserved
+// until release. SLS errors come back as *sdk.Error, as from the SDK; a size
+// over max_pull_size as a *slswire.LimitError. Both are retried by the shard
+// loop with backoff.
 func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, error) {
+	if !p.win.acquire(ctx, p.est) {
+		return nil, ctx.Err()
+	}
+	a, err := p.request(ctx, cursor)
+	if err != nil {
+		p.win.add(-p.est)
+		return nil, err
+	}
+	p.win.add(int64(a.Footprint) - p.est)
+	p.est = max(int64(a.Footprint), minReserve)
+	return a, nil
+}
+
+// release frees an answer's bytes once its batch is acknowledged.
+func (p *puller) release(a *slswire.Answer) {
+	if a.Footprint > 0 {
+		p.win.add(-int64(a.Footprint))
+	}
+}
+
+func (p *puller) request(ctx context.Context, cursor string) (*slswire.Answer, error) {
 	q := url.Values{"type": {"logs"}, "cursor": {cursor}, "count": {p.count}}
 	if p.query != "" {
 		q.Set("query", p.query)
@@ -146,4 +179,64 @@ func errorAnswer(resp *http.Response) error {
 	e.HTTPCode = int32(resp.StatusCode)
 	e.RequestID = resp.Header.Get("x-log-requestid")
 	return e
+}
+
+// defaultInFlightBytes is in_flight_bytes' default: what one source's pulled
+// batches awaiting acknowledgement may hold, across all its shards.
+const defaultInFlightBytes = "32MiB"
+
+// window bounds the memory (Answer.Footprint) of a source's pulled batches
+// awaiting acknowledgement, across all its logstores and shards, so memory
+// does not grow with the shard count or the backlog. A shard reserves its
+// last pull's footprint before pulling and settles the difference once the
+// answer is decoded; a pull larger than the reservation overshoots by at
+// most that one answer (itself bounded by max_pull_size). When nothing is
+// held, any pull may go, so one answer larger than the window still
+// progresses.
+type window struct {
+	mu   sync.Mutex
+	wake chan struct{} // closed when bytes are released
+	used int64
+	max  int64
+}
+
+func newWindow(max int64) *window { return &window{wake: make(chan struct{}), max: max} }
+
+// acquire reserves n bytes, waiting while the window is full; false when ctx
+// ended first.
+func (w *window) acquire(ctx context.Context, n int64) bool {
+	for {
+		w.mu.Lock()
+		if w.used == 0 || w.used+n <= w.max {
+			w.used += n
+			w.mu.Unlock()
+			return true
+		}
+		wake := w.wake
+		w.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// add changes the reserved bytes by n without waiting; a negative n
+// releases and wakes the waiters.
+func (w *window) add(n int64) {
+	w.mu.Lock()
+	w.used += n
+	if n < 0 {
+		close(w.wake)
+		w.wake = make(chan struct{})
+	}
+	w.mu.Unlock()
+}
+
+// held is how many bytes are reserved now.
+func (w *window) held() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.used
 }

@@ -120,11 +120,13 @@ loop:
 		evs := ans.Events
 		if len(evs) == 0 {
 			w.ack(p, nil)
+			pl.release(ans)
 			<-slots
 		} else {
 			b := &event.Batch{Events: evs, Origin: origin}
 			err := out.Deliver(pullCtx, b, func(err error) {
 				w.ack(p, err)
+				pl.release(ans)
 				<-slots
 			})
 			if err != nil {

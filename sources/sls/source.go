@@ -36,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/internal/slsemu/loopback"
+	"github.com/forwarder/forwarder/internal/units"
 	"github.com/forwarder/forwarder/sources"
 )
 
@@ -56,6 +57,8 @@ type Source struct {
 	name   string
 	log    *slog.Logger
 	resets prometheus.Counter
+	// inflight bounds the bytes of pulled batches awaiting acknowledgement.
+	inflight *window
 }
 
 // New returns a source. It does no I/O.
@@ -69,7 +72,11 @@ func New(cfg *Config, set sources.Settings) *Source {
 	if resets == nil {
 		resets = prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
 	}
-	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets}
+	inflightBytes, err := units.ParseSize(cfg.InFlightBytes)
+	if err != nil || inflightBytes <= 0 {
+		inflightBytes, _ = units.ParseSize(defaultInFlightBytes)
+	}
+	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets, inflight: newWindow(inflightBytes)}
 }
 
 // client builds the SDK client. Timeouts are set before first use: the SDK

@@ -49,6 +49,10 @@ type Answer struct {
 	// Events are the logs, in order; their strings alias one buffer that
 	// belongs to this answer alone.
 	Events []*event.Event
+	// Footprint is the memory the answer holds while its events live: the
+	// decompressed buffer plus the events, fields and tags. Byte budgets
+	// (the source's in_flight_bytes) count it.
+	Footprint int
 }
 
 // Reader reads PullLogs answers. It keeps the buffer for compressed bodies
@@ -85,10 +89,12 @@ func (r *Reader) Read(h http.Header, contentLength int64, body io.Reader) (*Answ
 	if err != nil {
 		return nil, err
 	}
-	a.Events, err = Decode(raw)
+	var size int
+	a.Events, size, err = decode(raw)
 	if err != nil {
 		return nil, fmt.Errorf("PullLogs answer: %w", err)
 	}
+	a.Footprint = len(raw) + size
 	return a, nil
 }
 

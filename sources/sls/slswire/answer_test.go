@@ -98,3 +98,19 @@ func TestReaderReusesBody(t *testing.T) {
 		t.Fatalf("demo_seq = %q after buffer reuse, want 9", v.Str())
 	}
 }
+
+// TestFootprint counts the decompressed buffer and the event structures.
+func TestFootprint(t *testing.T) {
+	raw := marshal(t, auditList(2, 10))
+	lz := lz4Block(t, raw)
+	r := Reader{Limits: Limits{MaxRawSize: 1 << 20, MaxBodySize: 1 << 20}}
+	a, err := r.Read(headers("MTA=", "2", strconv.Itoa(len(raw)), "lz4"), int64(len(lz)), bytes.NewReader(lz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 20 events of 5 fields (+2 spare each), 2 groups of 2 tags.
+	want := len(raw) + 20*eventSize + 20*7*fieldSize + 4*tagSize
+	if a.Footprint != want {
+		t.Fatalf("Footprint = %d, want %d", a.Footprint, want)
+	}
+}

@@ -69,13 +69,27 @@ var (
 // group's events) and the content fields. The returned strings alias raw,
 // which the caller must never modify afterwards.
 func Decode(raw []byte) ([]*event.Event, error) {
+	evs, _, err := decode(raw)
+	return evs, err
+}
+
+// Sizes of what Decode allocates per log, content field and tag.
+const (
+	eventSize = int(unsafe.Sizeof(event.Event{})) + int(unsafe.Sizeof((*event.Event)(nil)))
+	fieldSize = int(unsafe.Sizeof(event.Field{}))
+	tagSize   = int(unsafe.Sizeof(event.Tag{}))
+)
+
+// decode is Decode that also returns the bytes it allocated besides raw.
+func decode(raw []byte) ([]*event.Event, int, error) {
 	var w walker
 	if err := w.list(raw); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if w.nLogs == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
+	size := w.nLogs*eventSize + (w.nFields+extraFields*w.nLogs)*fieldSize + w.nTags*tagSize
 	w.fill = true
 	w.store = make([]event.Event, w.nLogs)
 	w.evs = make([]*event.Event, w.nLogs)
@@ -85,9 +99,9 @@ func Decode(raw []byte) ([]*event.Event, error) {
 	}
 	w.nLogs, w.nFields, w.nTags = 0, 0, 0
 	if err := w.list(raw); err != nil { // cannot fail: the first pass checked it all
-		return nil, err
+		return nil, 0, err
 	}
-	return w.evs, nil
+	return w.evs, size, nil
 }
 
 // walker makes two passes over a LogGroupList: the first validates and
