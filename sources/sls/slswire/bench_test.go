@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pierrec/lz4/v4"
+
+	"github.com/forwarder/forwarder/internal/cputime"
 )
 
 // BenchmarkPull decodes one lz4 PullLogs answer of 1000 ActionTrail-like
@@ -28,6 +30,7 @@ func BenchmarkPull(b *testing.B) {
 	b.Run("sdk", func(b *testing.B) {
 		b.SetBytes(logBytes)
 		b.ReportAllocs()
+		cpu := cputime.Now()
 		for b.Loop() {
 			out := make([]byte, len(raw))
 			if _, err := lz4.UncompressBlock(lz, out); err != nil {
@@ -37,16 +40,19 @@ func BenchmarkPull(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		cputime.Report(b, cpu, logBytes)
 	})
 	b.Run("slswire", func(b *testing.B) {
 		b.SetBytes(logBytes)
 		b.ReportAllocs()
 		h := headers("MTA=", "4", strconv.Itoa(len(raw)), "lz4")
 		r := Reader{Limits: Limits{MaxRawSize: 64 << 20, MaxBodySize: 64 << 20}}
+		cpu := cputime.Now()
 		for b.Loop() {
 			if _, err := r.Read(h, int64(len(lz)), bytes.NewReader(lz)); err != nil {
 				b.Fatal(err)
 			}
 		}
+		cputime.Report(b, cpu, logBytes)
 	})
 }
