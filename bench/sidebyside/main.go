@@ -12,7 +12,7 @@
 // through a fresh consumer group and counts events at the receiver (the HEC
 // receiver here, the stdout pipe, or the count-only peer's own count).
 // MB are raw log bytes (keys + values, event.RawSize) per CPU-second of the
-// system's process (user + sys, getrusage); peak RSS is its ru_maxrss. A
+// system's process (user + sys, getrusage); peak RSS is its VmHWM. A
 // backlog run follows: forwarder SLS → HEC against a slow receiver (every
 // POST held 50 ms), reporting peak RSS.
 package main
@@ -253,6 +253,23 @@ func run(s system, endpoint, hec, group string, n, raw int64) result {
 			}
 		}
 	}()
+	// Peak RSS is the child's VmHWM, polled until it exits: ru_maxrss would
+	// report this (large) process's RSS, which the child's address space
+	// had until its exec.
+	var hwm atomic.Int64
+	exited := make(chan struct{})
+	go func() {
+		for {
+			if v := vmHWM(cmd.Process.Pid); v > hwm.Load() {
+				hwm.Store(v)
+			}
+			select {
+			case <-exited:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
 	deadline := time.Now().Add(10 * time.Minute)
 	for received.Load() < n && time.Now().Before(deadline) {
 		select {
@@ -278,12 +295,29 @@ func run(s system, endpoint, hec, group string, n, raw int64) result {
 	<-counted
 	_ = cmd.Wait()
 	close(done)
+	close(exited)
 	time.Sleep(200 * time.Millisecond) // anything still in flight arrives, and is counted
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	r := result{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), wall: wall, rssKB: ru.Maxrss, received: received.Load()}
+	r := result{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), wall: wall, rssKB: hwm.Load(), received: received.Load()}
 	fmt.Fprintf(os.Stderr, "  %-55s %7.1f MB/cpu-s %7.1f MB/s wall %5.0f MB RSS %d events\n", s.name,
 		float64(raw)/1e6/r.cpu.Seconds(), float64(raw)/1e6/r.wall.Seconds(), float64(r.rssKB)/1024, r.received)
 	return r
+}
+
+// vmHWM is a process's peak resident set in KiB (/proc/PID/status), 0 once
+// it is gone.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func table(systems []system, res [][]result, raw, n int64) {
