@@ -3,8 +3,9 @@
 // acknowledged, so delivery is at-least-once end to end.
 //
 // It drives the consumer-group protocol itself on the unchanged SDK
-// client's calls (HeartBeat, GetCheckpoint, GetCursor, PullLogs,
-// UpdateCheckpoint) instead of the SDK's consumer library, because that
+// client's calls (HeartBeat, GetCheckpoint, GetCursor, UpdateCheckpoint;
+// PullLogs is signed by the SDK's signer but sent and decoded here, see
+// puller) instead of the SDK's consumer library, because that
 // library cannot meet the delivery contract (reference/sls-protocol.md §7,
 // §9): it allows one batch in flight per shard, retries a failing Process
 // every 50 ms forever, checkpoints with forceSuccess (overwriting a new
@@ -20,6 +21,8 @@
 //   - InvalidCursor (data expired by TTL) resets the shard to `start` with a
 //     loud warning;
 //   - a slow sink blocks Deliver, which stops the pulls (backpressure);
+//   - pulled batches awaiting acknowledgement are bounded in bytes per source
+//     (in_flight_bytes), and every answer by max_pull_size;
 //   - shutdown waits at most shutdown_timeout for acknowledgements.
 package sls
 
