@@ -14,7 +14,7 @@ import (
 // awaiting acknowledgement, decompressed bytes plus event structures), each
 // sink's queue (buffer_events events, about 2× their raw size each) and its
 // in-flight request bodies (in_flight × batch max_bytes), plus the runtime
-// and code (about 30MiB). --memory-limit (default 192MiB) sets the Go
+// and code (about 30MiB). --memory-limit (default 224MiB) sets the Go
 // runtime's soft memory limit (debug.SetMemoryLimit): past it the collector
 // runs more often instead of letting garbage grow the heap, so GOGC's high
 // default costs no memory under pressure. A cgroup limit (containers) lowers

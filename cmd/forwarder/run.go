@@ -38,7 +38,7 @@ type runCmd struct {
 	Debounce        time.Duration `default:"200ms" help:"Wait this long after the last file change before reloading."`
 	Progress        time.Duration `default:"30s" help:"Log events per second in per source and out per sink this often; 0 turns it off."`
 	GCPercent       int           `default:"400" help:"Go GC target (GOGC) unless the GOGC environment variable is set. The live heap is bounded by the in-flight windows and sink queues, so a higher target trades a little memory for much less GC CPU on the decode path."`
-	MemoryLimit     string        `default:"192MiB" help:"Go soft memory limit unless GOMEMLIMIT is set; lowered to 90% of a cgroup (container) limit; 0 for none. The default keeps peak RSS near 256 MiB with the default windows (README, Memory)."`
+	MemoryLimit     string        `default:"224MiB" help:"Go soft memory limit unless GOMEMLIMIT is set; lowered to 90% of a cgroup (container) limit; 0 for none. The default keeps peak RSS near 256 MiB with the default windows (README, Memory)."`
 }
 
 func newLogger(e *env, level, format string) *slog.Logger {
