@@ -169,9 +169,10 @@ var safe = func() (t [utf8.RuneSelf]bool) {
 // U+FFFD, so the output is always valid JSON.
 //
 // The string is read eight bytes at a time: escapeMask flags the bytes that
-// may need work, runs of safe bytes between them are copied in one append,
-// and quotes and backslashes (most escapes in JSON-in-a-string fields such
-// as ActionTrail's `event`) are handled without leaving the word.
+// may need work, runs of safe bytes between them are copied in one append
+// (one 8-byte store when short), and quotes and backslashes (most escapes
+// in JSON-in-a-string fields such as ActionTrail's `event`) are handled
+// without leaving the word.
 func AppendQuote(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
@@ -184,8 +185,16 @@ word:
 			m &= m - 1
 			switch c := s[j]; {
 			case c == '"' || c == '\\':
-				dst = append(dst, s[start:j]...)
-				dst = append(dst, '\\', c)
+				if n, k := len(dst), j-start; k <= 8 && start+8 <= len(s) && cap(dst)-n >= 10 {
+					// a short run: one 8-byte store instead of a memmove call
+					d := dst[:n+10]
+					binary.LittleEndian.PutUint64(d[n:], binary.LittleEndian.Uint64(b[start:]))
+					d[n+k], d[n+k+1] = '\\', c
+					dst = d[:n+k+2]
+				} else {
+					dst = append(dst, s[start:j]...)
+					dst = append(dst, '\\', c)
+				}
 				start = j + 1
 			case c < utf8.RuneSelf && safe[c]:
 				// flagged by a borrow only

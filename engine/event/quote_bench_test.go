@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 //	go test -run '^$' -bench AppendQuote -cpu 1 ./engine/event
 func BenchmarkAppendQuote(b *testing.B) {
 	g := demo.NewGenerator(7, time.Unix(1795939202, 0))
-	var fields, plain []string
+	var fields, plain, values []string
 	for len(fields) < 20000 {
 		ev := g.Next()
 		if ev.Topic != demo.TopicActionTrail {
@@ -28,13 +29,19 @@ func BenchmarkAppendQuote(b *testing.B) {
 			fields = append(fields, f.Key, f.Value.Str())
 			if f.Key != "event" {
 				plain = append(plain, f.Key, f.Value.Str())
+				continue
+			}
+			for _, v := range strings.Split(f.Value.Str(), `"`) {
+				if len(v) > 1 && v != ":" && v != "," && v != ":{" {
+					values = append(values, v)
+				}
 			}
 		}
 	}
 	for _, tc := range []struct {
 		name string
 		strs []string
-	}{{"fields", fields}, {"plain", plain}} {
+	}{{"fields", fields}, {"plain", plain}, {"values", values}} {
 		b.Run(tc.name, func(b *testing.B) {
 			n := 0
 			for _, s := range tc.strs {
