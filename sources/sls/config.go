@@ -96,6 +96,12 @@ type Config struct {
 	// at once (default 4). More hides sink latency; it also bounds memory and
 	// the replay after a crash.
 	InFlight int `hcl:"in_flight,optional" json:"in_flight"`
+	// InFlightBytes bounds the memory of this source's pulled batches
+	// awaiting acknowledgement, across all its logstores and shards
+	// (default 32MiB): decompressed log bytes plus the event structures,
+	// about twice the raw log bytes. Whatever the backlog or shard count,
+	// pulling waits while the window is full.
+	InFlightBytes string `hcl:"in_flight_bytes,optional" json:"in_flight_bytes"`
 	// CheckpointInterval is how often acknowledged progress is committed
 	// (default 1s); it is also committed when a shard is released and at
 	// shutdown.
@@ -105,6 +111,11 @@ type Config struct {
 	ShutdownTimeout string `hcl:"shutdown_timeout,optional" json:"shutdown_timeout"`
 	// Compression is the pull encoding: "lz4" (default) or "zstd".
 	Compression string `hcl:"compression,optional" json:"compression"`
+	// MaxPullSize caps one PullLogs answer, both its declared decompressed
+	// size (x-log-bodyrawsize) and its body, checked before anything is
+	// allocated (default 64MiB, far above what SLS returns for one pull).
+	// A larger answer is refused and retried with backoff.
+	MaxPullSize string `hcl:"max_pull_size,optional" json:"max_pull_size"`
 	// Lanes is "per_sink" (default): each sink the source's routes write to
 	// reads through its own consumer group, named LaneGroup(consumer_group,
 	// sink), with its own checkpoints, so one SIEM's outage never stalls
@@ -148,7 +159,7 @@ func newConfig() *Config {
 	return &Config{Start: "begin", HeartbeatInterval: "5s", FetchLogGroups: 100, FetchInterval: "500ms",
 		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4", Lanes: "per_sink",
 		MetadataEndpoint: "http://100.100.100.200", AssumeRoleDuration: "1h", RoleSessionName: "forwarder",
-		STSEndpoint: "sts.aliyuncs.com"}
+		STSEndpoint: "sts.aliyuncs.com", MaxPullSize: defaultMaxPullSize, InFlightBytes: defaultInFlightBytes}
 }
 
 func attrErr(attr, format string, args ...any) error {
@@ -222,6 +233,12 @@ func (c *Config) Validate() error {
 	}
 	if c.InFlight < 1 || c.InFlight > 64 {
 		errs = append(errs, attrErr("in_flight", "must be between 1 and 64"))
+	}
+	if n, err := units.ParseSize(c.MaxPullSize); err != nil || n < 64<<10 || n > 1<<30 {
+		errs = append(errs, attrErr("max_pull_size", "must be a size between 64KiB and 1GiB"))
+	}
+	if n, err := units.ParseSize(c.InFlightBytes); err != nil || n < 1<<20 {
+		errs = append(errs, attrErr("in_flight_bytes", "must be a size of at least 1MiB"))
 	}
 	if c.Compression != "lz4" && c.Compression != "zstd" {
 		errs = append(errs, attrErr("compression", "must be \"lz4\" or \"zstd\""))

@@ -106,7 +106,9 @@ func TestFilterPushDown(t *testing.T) {
 			want := fillByTopic(t, emu, "audit", n)
 			out := filepath.Join(t.TempDir(), "out.ndjson")
 			rt := startRuntime(t, pushDownHCL(emu.Endpoint(), out, tc.extra))
-			read := func() int { return int(testutil.ToFloat64(rt.Metrics().EventsIn.WithLabelValues("sls.audit", "file.out"))) }
+			read := func() int {
+				return int(testutil.ToFloat64(rt.Metrics().EventsIn.WithLabelValues("sls.audit", "file.out")))
+			}
 			if tc.pushed {
 				waitFor(t, "filtered events", 60*time.Second, func() bool { return sent(rt) >= want })
 			} else {

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	sdk "github.com/aliyun/aliyun-log-go-sdk"
-
 	"github.com/forwarder/forwarder/engine/event"
 	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/sources"
@@ -88,10 +86,7 @@ func (w *shardWorker) run(ctx context.Context, out sources.Output) {
 	backoff := 200 * time.Millisecond
 	origin := fmt.Sprintf("%s/%s shard %d", cfg.Project, w.c.logstore, w.shard)
 	from := &event.Origin{Source: w.c.src.name, Project: cfg.Project, Logstore: w.c.logstore, Shard: w.shard}
-	compress := sdk.Compress_LZ4
-	if cfg.Compression == "zstd" {
-		compress = sdk.Compress_ZSTD
-	}
+	pl := w.newPuller()
 
 loop:
 	for pullCtx.Err() == nil {
@@ -106,12 +101,12 @@ loop:
 		if !w.acquire(lg, pullCtx, slots, cursor) {
 			break loop
 		}
-		gl, meta, err := w.c.c.PullLogsWithQuery(&sdk.PullLogRequest{
-			Project: cfg.Project, Logstore: w.c.logstore, ShardID: w.shard, Cursor: cursor,
-			LogGroupMaxCount: cfg.FetchLogGroups, Query: cfg.pullQuery(), CompressType: compress,
-		})
+		ans, err := pl.pull(pullCtx, cursor)
 		if err != nil {
 			<-slots
+			if pullCtx.Err() != nil {
+				break // stopped or shutting down: the pull was cancelled
+			}
 			if isCode(err, "InvalidCursor") {
 				if c, err := w.resetToBegin(lg, cursor); err == nil {
 					cursor = c
@@ -137,13 +132,13 @@ loop:
 		}
 		backoff = 200 * time.Millisecond
 		w.c.src.health.clear(lg, scope)
-		next := meta.NextCursor
+		next := ans.NextCursor
 		if next == "" {
 			next = cursor
 		}
 		p := &pull{end: next}
 		w.push(p)
-		evs := convert(gl)
+		evs := ans.Events
 		stuck := next == cursor && len(evs) > 0
 		if stuck && w.stuckAt(lg, cursor, len(evs)) {
 			evs = nil // delivered once already: never flood the SIEM with it
@@ -153,12 +148,14 @@ loop:
 		}
 		if len(evs) == 0 {
 			w.ack(p, nil)
+			pl.release(ans)
 			<-slots
 		} else {
 			b := &event.Batch{Events: evs, Origin: origin}
 			b.SetOrigin(from)
 			err := out.Deliver(pullCtx, b, func(err error) {
 				w.ack(p, err)
+				pl.release(ans)
 				<-slots
 			})
 			if err != nil {
@@ -422,42 +419,4 @@ func (w *shardWorker) sampleCheckpoint(cp string) {
 	}
 	w.cpSampled, w.cpRecv = cp, t
 	w.g.checkpoint.Set(unix(t))
-}
-
-// convert turns a pull into events: time with its nanosecond part, topic,
-// source, tags and content fields exactly as SLS stores them.
-func convert(gl *sdk.LogGroupList) []*event.Event {
-	if gl == nil {
-		return nil
-	}
-	n := 0
-	for _, g := range gl.LogGroups {
-		n += len(g.Logs)
-	}
-	if n == 0 {
-		return nil
-	}
-	evs := make([]*event.Event, 0, n)
-	store := make([]event.Event, n)
-	for _, g := range gl.LogGroups {
-		var tags []event.Tag
-		if len(g.LogTags) > 0 {
-			tags = make([]event.Tag, len(g.LogTags))
-			for i, t := range g.LogTags {
-				tags[i] = event.Tag{Key: t.GetKey(), Value: t.GetValue()}
-			}
-		}
-		topic, source := g.GetTopic(), g.GetSource()
-		for _, l := range g.Logs {
-			ev := &store[len(evs)]
-			ev.Time = time.Unix(int64(l.GetTime()), int64(l.GetTimeNs()))
-			ev.Topic, ev.Source, ev.Tags = topic, source, tags
-			ev.Fields = make([]event.Field, len(l.Contents), len(l.Contents)+2)
-			for i, c := range l.Contents {
-				ev.Fields[i] = event.Field{Key: c.GetKey(), Value: event.String(c.GetValue())}
-			}
-			evs = append(evs, ev)
-		}
-	}
-	return evs
 }

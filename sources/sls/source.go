@@ -3,8 +3,9 @@
 // acknowledged, so delivery is at-least-once end to end.
 //
 // It drives the consumer-group protocol itself on the unchanged SDK
-// client's calls (HeartBeat, GetCheckpoint, GetCursor, PullLogs,
-// UpdateCheckpoint) instead of the SDK's consumer library, because that
+// client's calls (HeartBeat, GetCheckpoint, GetCursor, UpdateCheckpoint;
+// PullLogs is signed by the SDK's signer but sent and decoded here, see
+// puller) instead of the SDK's consumer library, because that
 // library cannot meet the delivery contract (reference/sls-protocol.md §7,
 // §9): it allows one batch in flight per shard, retries a failing Process
 // every 50 ms forever, checkpoints with forceSuccess (overwriting a new
@@ -29,6 +30,8 @@
 //     are logged once on one line naming the attribute to fix, retried
 //     slowly and listed by Problems (the admin /health);
 //   - a slow sink blocks Deliver, which stops the pulls (backpressure);
+//   - pulled batches awaiting acknowledgement are bounded in bytes per source
+//     (in_flight_bytes), and every answer by max_pull_size;
 //   - shutdown waits at most shutdown_timeout for acknowledgements.
 package sls
 
@@ -46,6 +49,7 @@ import (
 
 	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/internal/slsemu/loopback"
+	"github.com/forwarder/forwarder/internal/units"
 	"github.com/forwarder/forwarder/sources"
 )
 
@@ -69,6 +73,10 @@ type Source struct {
 	metrics *sources.ShardMetrics
 	health  health
 	lane    string // the sink this lane reads for ("" for a single lane): the lane label of its series
+	// inflight bounds the bytes of pulled batches awaiting acknowledgement.
+	inflight *window
+	// creds are the credentials client() chose, set before any worker runs.
+	creds sdk.CredentialsProvider
 }
 
 // New returns a source. It does no I/O.
@@ -86,7 +94,11 @@ func New(cfg *Config, set sources.Settings) *Source {
 	if m == nil {
 		m = unusedShardMetrics()
 	}
-	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets, metrics: m, lane: set.Lane}
+	inflightBytes, err := units.ParseSize(cfg.InFlightBytes)
+	if err != nil || inflightBytes <= 0 {
+		inflightBytes, _ = units.ParseSize(defaultInFlightBytes)
+	}
+	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets, metrics: m, lane: set.Lane, inflight: newWindow(inflightBytes)}
 }
 
 // client builds the SDK client. Timeouts are set before first use: the SDK
@@ -107,12 +119,17 @@ func (s *Source) client() (*sdk.Client, error) {
 		AccessKeySecret: s.cfg.AccessKeySecret.Reveal(),
 		SecurityToken:   s.cfg.SecurityToken.Reveal(),
 	}
+	// s.creds signs the PullLogs requests the source sends itself (pull.go)
+	// with the same credentials as the SDK client's other calls.
+	s.creds = sdk.NewStaticCredentialsProvider(s.cfg.AccessKeyID.Reveal(), s.cfg.AccessKeySecret.Reveal(), s.cfg.SecurityToken.Reveal())
 	switch p, err := s.cfg.credentialsProvider(); {
 	case err != nil:
 		return nil, fmt.Errorf("sls source %q: %w", s.name, err)
 	case s.cfg.credentialsMode() == credFile && s.cfg.AssumeRoleARN == "":
-		c = sdk.CreateNormalInterfaceV2(s.cfg.Endpoint, &fileCredentials{path: s.cfg.CredentialsFile}).(*sdk.Client)
+		s.creds = &fileCredentials{path: s.cfg.CredentialsFile}
+		c = sdk.CreateNormalInterfaceV2(s.cfg.Endpoint, s.creds).(*sdk.Client)
 	case p != nil:
+		s.creds = p
 		c = sdk.CreateNormalInterfaceV2(s.cfg.Endpoint, p).(*sdk.Client)
 	}
 	c.UserAgent = "forwarder/" + s.cfg.ConsumerGroup

@@ -1,0 +1,234 @@
+package sls
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sdk "github.com/aliyun/aliyun-log-go-sdk"
+
+	"github.com/forwarder/forwarder/internal/units"
+	"github.com/forwarder/forwarder/sources/sls/slswire"
+)
+
+// puller issues one shard's PullLogs requests itself and decodes the answers
+// with slswire, instead of calling the SDK's PullLogsWithQuery, because
+// that call reads the whole body unbounded and allocates the
+// x-log-bodyrawsize the server declares before checking it (a broken server
+// or an intercepted http:// endpoint that says 2 GB takes the host down),
+// and it decodes into SDK structs that are then copied into events. The
+// request is the SDK's own: same URL, query and headers, signed by the
+// SDK's signer (v1, or v4 when the client asks for it) with the same
+// credentials, sent on the client's *http.Client. Every other SLS call still
+// goes through the SDK client.
+type puller struct {
+	hc       *http.Client
+	base     string // scheme://project.endpoint
+	path     string // /logstores/LS/shards/N
+	ua       string
+	auth     sdk.AuthVersionType
+	region   string
+	creds    sdk.CredentialsProvider
+	count    string
+	query    string
+	encoding string
+	rd       slswire.Reader
+	win      *window
+	est      int64 // bytes reserved before a pull: the last pull's footprint
+}
+
+// minReserve is the least a pull reserves in the window.
+const minReserve = 64 << 10
+
+// defaultMaxPullSize is max_pull_size's default. A PullLogs answer of real
+// SLS holds at most 1000 log groups and is capped by the server in bytes
+// (a few MB; the emulator caps it at 16 MiB), so 64 MiB is far above any
+// genuine answer while bounding what a corrupt one can cost.
+const defaultMaxPullSize = "64MiB"
+
+func (w *shardWorker) newPuller() *puller {
+	cfg := &w.c.src.cfg
+	c := w.c.c
+	scheme, host := "http://", c.Endpoint
+	if s, ok := strings.CutPrefix(host, "https://"); ok {
+		scheme, host = "https://", s
+	} else {
+		host = strings.TrimPrefix(host, "http://")
+	}
+	maxSize, err := units.ParseSize(cfg.MaxPullSize)
+	if err != nil || maxSize <= 0 {
+		maxSize, _ = units.ParseSize(defaultMaxPullSize)
+	}
+	p := &puller{
+		hc: c.HTTPClient, base: scheme + cfg.Project + "." + host,
+		path: fmt.Sprintf("/logstores/%s/shards/%d", w.c.logstore, w.shard),
+		ua:   c.UserAgent, auth: c.AuthVersion, region: c.Region, creds: w.c.src.creds,
+		count: strconv.Itoa(cfg.FetchLogGroups), query: cfg.pullQuery(), encoding: "lz4",
+		rd:  slswire.Reader{Limits: slswire.Limits{MaxRawSize: int(maxSize), MaxBodySize: int(maxSize)}},
+		win: w.c.src.inflight, est: minReserve,
+	}
+	if cfg.Compression == "zstd" {
+		p.encoding = "zstd"
+	}
+	return p
+}
+
+// pull reads the log groups after cursor, first waiting for room in the
+// source's in_flight_bytes window; the answer's footprint stays reserved
+// until release. SLS errors come back as *sdk.Error, as from the SDK; a size
+// over max_pull_size as a *slswire.LimitError. Both are retried by the shard
+// loop with backoff.
+func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, error) {
+	if !p.win.acquire(ctx, p.est) {
+		return nil, ctx.Err()
+	}
+	a, err := p.request(ctx, cursor)
+	if err != nil {
+		p.win.add(-p.est)
+		return nil, err
+	}
+	p.win.add(int64(a.Footprint) - p.est)
+	p.est = max(int64(a.Footprint), minReserve)
+	return a, nil
+}
+
+// release frees an answer's bytes once its batch is acknowledged.
+func (p *puller) release(a *slswire.Answer) {
+	if a.Footprint > 0 {
+		p.win.add(-int64(a.Footprint))
+	}
+}
+
+func (p *puller) request(ctx context.Context, cursor string) (*slswire.Answer, error) {
+	q := url.Values{"type": {"logs"}, "cursor": {cursor}, "count": {p.count}}
+	if p.query != "" {
+		q.Set("query", p.query)
+		q.Set("pullMode", "scan_on_stream")
+	}
+	uri := p.path + "?" + q.Encode()
+	cr, err := p.creds.GetCredentials()
+	if err != nil {
+		return nil, fmt.Errorf("PullLogs: credentials: %w", err)
+	}
+	h := map[string]string{
+		"x-log-apiversion": "0.6.0", "x-log-bodyrawsize": "0",
+		"Accept": "application/x-protobuf", "Accept-Encoding": p.encoding, "User-Agent": p.ua,
+		"Host": p.base, // as the SDK sets it: v4 signs it (without the scheme); never sent
+	}
+	if cr.SecurityToken != "" {
+		h["x-acs-security-token"] = cr.SecurityToken
+	}
+	now := time.Now().UTC()
+	var signer sdk.Signer
+	switch p.auth {
+	case sdk.AuthV4:
+		h["x-log-date"] = now.Format("20060102T150405Z")
+		signer = sdk.NewSignerV4(cr.AccessKeyID, cr.AccessKeySecret, p.region)
+	case sdk.AuthV0:
+		signer = sdk.NewSignerV0()
+	default:
+		h["Date"] = now.Format("Mon, 02 Jan 2006 15:04:05 GMT")
+		signer = sdk.NewSignerV1(cr.AccessKeyID, cr.AccessKeySecret)
+	}
+	if err := signer.Sign(http.MethodGet, uri, h, nil); err != nil {
+		return nil, fmt.Errorf("PullLogs: sign: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+uri, nil)
+	if err != nil {
+		return nil, fmt.Errorf("PullLogs: %w", err)
+	}
+	for k, v := range h {
+		if k != "Host" {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("PullLogs: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, errorAnswer(resp)
+	}
+	return p.rd.Read(resp.Header, resp.ContentLength, resp.Body)
+}
+
+// errorAnswer turns a non-200 answer into the SDK's error types, reading at
+// most 64 KiB of it.
+func errorAnswer(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &sdk.Error{}
+	if err := json.Unmarshal(b, e); err != nil || e.Code == "" {
+		return sdk.NewBadResponseError(string(b), resp.Header, resp.StatusCode)
+	}
+	e.HTTPCode = int32(resp.StatusCode)
+	e.RequestID = resp.Header.Get("x-log-requestid")
+	return e
+}
+
+// defaultInFlightBytes is in_flight_bytes' default: what one source's pulled
+// batches awaiting acknowledgement may hold, across all its shards.
+const defaultInFlightBytes = "32MiB"
+
+// window bounds the memory (Answer.Footprint) of a source's pulled batches
+// awaiting acknowledgement, across all its logstores and shards, so memory
+// does not grow with the shard count or the backlog. A shard reserves its
+// last pull's footprint before pulling and settles the difference once the
+// answer is decoded; a pull larger than the reservation overshoots by at
+// most that one answer (itself bounded by max_pull_size). When nothing is
+// held, any pull may go, so one answer larger than the window still
+// progresses.
+type window struct {
+	mu   sync.Mutex
+	wake chan struct{} // closed when bytes are released
+	used int64
+	max  int64
+}
+
+func newWindow(max int64) *window { return &window{wake: make(chan struct{}), max: max} }
+
+// acquire reserves n bytes, waiting while the window is full; false when ctx
+// ended first.
+func (w *window) acquire(ctx context.Context, n int64) bool {
+	for {
+		w.mu.Lock()
+		if w.used == 0 || w.used+n <= w.max {
+			w.used += n
+			w.mu.Unlock()
+			return true
+		}
+		wake := w.wake
+		w.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// add changes the reserved bytes by n without waiting; a negative n
+// releases and wakes the waiters.
+func (w *window) add(n int64) {
+	w.mu.Lock()
+	w.used += n
+	if n < 0 {
+		close(w.wake)
+		w.wake = make(chan struct{})
+	}
+	w.mu.Unlock()
+}
+
+// held is how many bytes are reserved now.
+func (w *window) held() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.used
+}

@@ -1,0 +1,156 @@
+package sls
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	sdk "github.com/aliyun/aliyun-log-go-sdk"
+
+	"github.com/forwarder/forwarder/internal/slsemu"
+	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/sources"
+	"github.com/forwarder/forwarder/sources/demo"
+)
+
+// TestPullSignatures: the puller's requests carry the SDK's v1 and v4
+// signatures and an STS token, which the emulator verifies; a wrong secret
+// gives the SDK's *sdk.Error.
+func TestPullSignatures(t *testing.T) {
+	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret", Logger: slog.New(slog.DiscardHandler)})
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	if err := emu.CreateProject("p", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: 1}); err != nil {
+		t.Fatal(err)
+	}
+	topic := "t"
+	if _, err := emu.AppendLogGroupToShard("p", "ls", 0, &sdk.LogGroup{Topic: &topic, Logs: []*sdk.Log{slsemu.LogFromEvent(demo.NewGenerator(1, time.Unix(1795939202, 0)).Next())}}); err != nil {
+		t.Fatal(err)
+	}
+	good := &sdk.Client{Endpoint: emu.Endpoint(), AccessKeyID: "id", AccessKeySecret: "secret", HTTPClient: emu.HTTPClient(),
+		RequestTimeOut: 10 * time.Second, RetryTimeOut: 5 * time.Second}
+	begin, err := good.GetCursor("p", "ls", 0, "begin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, secret, token string
+		auth                sdk.AuthVersionType
+		wantCode            string
+	}{
+		{name: "v1", secret: "secret"},
+		{name: "v1 with STS token", secret: "secret", token: "sts-token"},
+		{name: "v4", secret: "secret", auth: sdk.AuthV4},
+		{name: "v1 wrong secret", secret: "wrong", wantCode: "SignatureNotMatch"},
+		{name: "v4 wrong secret", secret: "wrong", auth: sdk.AuthV4, wantCode: "SignatureNotMatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := newConfig()
+			cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
+			cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = sinks.Secret("id"), sinks.Secret(tc.secret), sinks.Secret(tc.token)
+			src := New(cfg, sources.Settings{Logger: slog.New(slog.DiscardHandler)})
+			c, err := src.client()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.HTTPClient.CloseIdleConnections()
+			c.AuthVersion, c.Region = tc.auth, "cn-hangzhou"
+			pl := newShardWorker(&consumer{src: src, c: c, logstore: "ls"}, 0).newPuller()
+			a, err := pl.pull(context.Background(), begin)
+			if tc.wantCode != "" {
+				var se *sdk.Error
+				if !errors.As(err, &se) || se.Code != tc.wantCode {
+					t.Fatalf("err = %v, want *sdk.Error %s", err, tc.wantCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Events) != 1 || a.Events[0].Topic != "t" {
+				t.Fatalf("got %d events, want the one stored", len(a.Events))
+			}
+		})
+	}
+}
+
+// TestWindowBoundsPulls: with in_flight_bytes smaller than one answer, a
+// second pull waits until the first answer is released, and the window
+// holds exactly the answers' footprints.
+func TestWindowBoundsPulls(t *testing.T) {
+	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"})
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	if err := emu.CreateProject("p", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: 1}); err != nil {
+		t.Fatal(err)
+	}
+	g := demo.NewGenerator(1, time.Unix(1795939202, 0))
+	for range 4 {
+		var logs []*sdk.Log
+		for range 500 {
+			logs = append(logs, slsemu.LogFromEvent(g.Next()))
+		}
+		if _, err := emu.AppendLogGroupToShard("p", "ls", 0, &sdk.LogGroup{Logs: logs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := newConfig()
+	cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
+	cfg.AccessKeyID, cfg.AccessKeySecret = sinks.Secret("id"), sinks.Secret("secret")
+	cfg.FetchLogGroups, cfg.InFlightBytes = 2, "1MiB"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	src := New(cfg, sources.Settings{Logger: slog.New(slog.DiscardHandler)})
+	c, err := src.client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.HTTPClient.CloseIdleConnections()
+	w := newShardWorker(&consumer{src: src, c: c, logstore: "ls"}, 0)
+	pl := w.newPuller()
+	begin, err := c.GetCursor("p", "ls", 0, "begin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a1, err := pl.pull(ctx, begin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a1.Events) != 1000 || a1.Footprint < 1<<20 {
+		t.Fatalf("first pull: %d events, footprint %d; the test needs 1000 events over 1 MiB", len(a1.Events), a1.Footprint)
+	}
+	if got := src.inflight.held(); got != int64(a1.Footprint) {
+		t.Fatalf("window holds %d bytes, want the answer's footprint %d", got, a1.Footprint)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := pl.pull(short, a1.NextCursor); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a pull past a full window returned %v, want it to wait", err)
+	}
+	pl.release(a1)
+	a2, err := pl.pull(ctx, a1.NextCursor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := a2.Events[0].Get("demo_seq"); v.Str() != "1001" {
+		t.Fatalf("second pull starts at demo_seq %q, want 1001", v.Str())
+	}
+	pl.release(a2)
+	if got := src.inflight.held(); got != 0 {
+		t.Fatalf("window holds %d bytes after every release, want 0", got)
+	}
+}
