@@ -82,7 +82,7 @@ type Spec struct {
 // Rule is a compiled rule: immutable, safe to share between goroutines.
 type Rule struct {
 	name    string
-	filter  *vm.Program
+	filter  program
 	decode  []string
 	sets    []program
 	deletes []string
@@ -91,8 +91,9 @@ type Rule struct {
 }
 
 type program struct {
-	key string
-	p   *vm.Program
+	key  string
+	p    *vm.Program
+	expr Expr // for run-time errors: the text and its position
 }
 
 // Name returns the rule's name.
@@ -139,12 +140,12 @@ func Compile(s Spec) (*Rule, hcl.Diagnostics) {
 	if s.Filter != nil {
 		p, d := compileExpr(*s.Filter, "filter", boolOpts)
 		diags = append(diags, d...)
-		r.filter = p
+		r.filter = program{p: p, expr: *s.Filter}
 	}
 	for _, a := range s.Set {
 		p, d := compileExpr(a.Value, "set."+a.Key, anyOpts)
 		diags = append(diags, d...)
-		r.sets = append(r.sets, program{key: a.Key, p: p})
+		r.sets = append(r.sets, program{key: a.Key, p: p, expr: a.Value})
 	}
 	for _, a := range s.Meta {
 		if !slices.Contains(event.MetaKeys, a.Key) {
@@ -158,7 +159,7 @@ func Compile(s Spec) (*Rule, hcl.Diagnostics) {
 		}
 		p, d := compileExpr(a.Value, "meta."+a.Key, anyOpts)
 		diags = append(diags, d...)
-		r.metas = append(r.metas, program{key: a.Key, p: p})
+		r.metas = append(r.metas, program{key: a.Key, p: p, expr: a.Value})
 	}
 	if diags.HasErrors() {
 		return nil, diags
