@@ -37,6 +37,7 @@ type runCmd struct {
 	Watch           bool          `default:"true" negatable:"" help:"Reload when the configuration files change (also on SIGHUP)."`
 	Debounce        time.Duration `default:"200ms" help:"Wait this long after the last file change before reloading."`
 	Progress        time.Duration `default:"30s" help:"Log events per second in per source and out per sink this often; 0 turns it off."`
+	FileDirs        []string      `name:"file-dir" help:"A directory file() may read besides the configuration directory (repeatable), e.g. /run/secrets." type:"path"`
 	GCPercent       int           `default:"400" help:"Go GC target (GOGC) unless the GOGC environment variable is set. The live heap is bounded by the in-flight windows and sink queues, so a higher target trades a little memory for much less GC CPU on the decode path."`
 }
 
@@ -44,10 +45,11 @@ func newLogger(e *env, level, format string) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: lv}
+	// Values read by env() and file() are secrets: the handler redacts them.
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+		return slog.New(config.RedactHandler(slog.NewJSONHandler(e.stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, opts))
+	return slog.New(config.RedactHandler(slog.NewTextHandler(e.stderr, opts)))
 }
 
 func (c *runCmd) Run(e *env) error {
@@ -55,6 +57,7 @@ func (c *runCmd) Run(e *env) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(c.GCPercent)
 	}
+	config.SetFileDirs(c.FileDirs)
 	p, diags := compile(c.Paths, config.Run, "text", e.stderr)
 	if diags.HasErrors() {
 		return codeError{code: exitConfig, msg: "configuration has errors; nothing started"}

@@ -9,6 +9,8 @@ import (
 type validateCmd struct {
 	Format string   `enum:"text,json" default:"text" help:"Output format: text or json."`
 	Paths  []string `arg:"" name:"config" help:"Configuration files or directories." type:"path"`
+	// FileDirs as in run: validate checks file() paths against them.
+	FileDirs []string `name:"file-dir" help:"A directory file() may read besides the configuration directory (repeatable), e.g. /run/secrets." type:"path"`
 }
 
 func (c *validateCmd) Run(e *env) error {
@@ -16,6 +18,7 @@ func (c *validateCmd) Run(e *env) error {
 	if c.Format == "json" {
 		out = e.stdout
 	}
+	config.SetFileDirs(c.FileDirs)
 	p, diags := compile(c.Paths, config.Validate, c.Format, out)
 	if diags.HasErrors() {
 		n := 0

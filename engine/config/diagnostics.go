@@ -13,6 +13,7 @@ import (
 // summary" line (the form editors and CI annotate), the detail, and the
 // source snippet with the range underlined.
 func WriteText(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, width uint, color bool) error {
+	diags = RedactDiagnostics(diags)
 	snip := hcl.NewDiagnosticTextWriter(w, files, width, color)
 	for _, d := range diags {
 		if _, err := fmt.Fprintln(w, Headline(d)); err != nil {
@@ -78,7 +79,7 @@ func WriteJSON(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File) e
 		Diagnostics  []jsonDiag `json:"diagnostics"`
 	}{Valid: !diags.HasErrors(), Diagnostics: []jsonDiag{}}
 	for _, d := range diags {
-		jd := jsonDiag{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		jd := jsonDiag{Severity: "error", Summary: Redact(d.Summary), Detail: Redact(d.Detail)}
 		if d.Severity == hcl.DiagWarning {
 			jd.Severity = "warning"
 			out.WarningCount++
