@@ -33,7 +33,9 @@ type runCmd struct {
 	ShutdownTimeout time.Duration `default:"30s" help:"How long to wait on SIGINT/SIGTERM for sinks to deliver what they hold."`
 	LogLevel        string        `default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
 	LogFormat       string        `default:"text" enum:"text,json" help:"Log format: text or json."`
-	Admin           string        `default:"127.0.0.1:9598" help:"Address of the admin HTTP server (/metrics, /health, POST /-/reload); empty turns it off."`
+	Admin           string        `default:"127.0.0.1:9598" help:"Address of the admin HTTP server (/metrics, /health, POST /-/reload, /livez); empty turns it off."`
+	AdminHost       []string      `name:"admin-host" help:"A further name clients use to reach the admin server (repeatable); requests naming another Host are refused."`
+	AdminTokenFile  string        `name:"admin-token-file" help:"File holding a bearer token every admin endpoint but /livez requires." type:"path"`
 	Watch           bool          `default:"true" negatable:"" help:"Reload when the configuration files change (also on SIGHUP)."`
 	Debounce        time.Duration `default:"200ms" help:"Wait this long after the last file change before reloading."`
 	Progress        time.Duration `default:"30s" help:"Log events per second in per source and out per sink this often; 0 turns it off."`
@@ -56,6 +58,14 @@ func (c *runCmd) Run(e *env) error {
 	log := newLogger(e, c.LogLevel, c.LogFormat)
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(c.GCPercent)
+	}
+	access := engine.AdminAccess{Hosts: c.AdminHost}
+	if c.AdminTokenFile != "" {
+		tok, err := engine.ReadAdminToken(c.AdminTokenFile)
+		if err != nil {
+			return err
+		}
+		access.Token = tok
 	}
 	config.SetFileDirs(c.FileDirs)
 	p, diags := compile(c.Paths, config.Run, "text", e.stderr)
@@ -113,7 +123,9 @@ func (c *runCmd) Run(e *env) error {
 		if err != nil {
 			return fmt.Errorf("admin server: %w", err)
 		}
-		srv := &http.Server{Handler: engine.AdminHandler(rt, func() error { return ignoreUnchanged(rl.Reload("POST /-/reload")) }), ReadHeaderTimeout: 5 * time.Second}
+		access.Addr = ln.Addr().String()
+		admin := engine.AdminHandler(rt, func() error { return ignoreUnchanged(rl.Reload("POST /-/reload")) })
+		srv := &http.Server{Handler: engine.AdminGuard(admin, access), ReadHeaderTimeout: 5 * time.Second}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
