@@ -55,6 +55,14 @@ type Config struct {
 	// UDPOversize is what happens to a larger message: truncate (default)
 	// or dead_letter (the event is rejected).
 	UDPOversize string `hcl:"udp_oversize,optional" json:"udp_oversize"`
+	// MaxMessageSize is the largest TCP/TLS message, framing not counted
+	// (default "64KiB"); set it to the receiver's limit (rsyslog's
+	// maxMessageSize is 8k unless configured). UDP uses udp_max_size.
+	MaxMessageSize string `hcl:"max_message_size,optional" json:"max_message_size"`
+	// Oversize is what happens to a longer TCP/TLS message: truncate
+	// (default: the event is shortened, the message stays valid) or
+	// dead_letter (the event is rejected).
+	Oversize string `hcl:"oversize,optional" json:"oversize"`
 	// WriteTimeout bounds one batch's write (default "10s").
 	WriteTimeout string `hcl:"write_timeout,optional" json:"write_timeout"`
 	// ConnectTimeout bounds dialling plus the TLS handshake (default "10s").
@@ -118,6 +126,9 @@ const (
 	defaultAppName        = "forwarder"
 	defaultUDPMaxSize     = 2048
 	maxUDPPayload         = 65507
+	defaultMaxMessageSize = 64 << 10
+	minMessageSize        = 480 // RFC 5424 §6.1: every receiver takes 480 octets
+	maxMessageSize        = 16 << 20
 	defaultWriteTimeout   = 10 * time.Second
 	defaultConnectTimeout = 10 * time.Second
 	defaultAckHold        = 100 * time.Millisecond
@@ -136,6 +147,8 @@ func DefaultConfig() *Config {
 		Timezone:       "UTC",
 		UDPMaxSize:     strconv.Itoa(defaultUDPMaxSize),
 		UDPOversize:    "truncate",
+		MaxMessageSize: "64KiB",
+		Oversize:       "truncate",
 		WriteTimeout:   defaultWriteTimeout.String(),
 		ConnectTimeout: defaultConnectTimeout.String(),
 		AckHold:        defaultAckHold.String(),
@@ -178,6 +191,8 @@ type settings struct {
 	loc            *time.Location
 	udpMax         int
 	udpTruncate    bool
+	maxMessage     int
+	truncate       bool
 	writeTimeout   time.Duration
 	connectTimeout time.Duration
 	ackHold        time.Duration
@@ -254,6 +269,18 @@ func (c *Config) resolve() (*settings, error) {
 		return nil, err
 	}
 	s.udpTruncate = c.UDPOversize == "truncate"
+	m, err := units.ParseSize(c.MaxMessageSize)
+	if err != nil {
+		return nil, &sinks.AttrError{Attr: "max_message_size", Err: err}
+	}
+	if m < minMessageSize || m > maxMessageSize {
+		return nil, attrErr("max_message_size", "%d bytes is out of range %d–%d", m, minMessageSize, maxMessageSize)
+	}
+	s.maxMessage = int(m)
+	if err := oneOf("oversize", c.Oversize, "truncate", "dead_letter"); err != nil {
+		return nil, err
+	}
+	s.truncate = c.Oversize == "truncate"
 	for _, d := range []struct {
 		attr string
 		val  string
