@@ -26,3 +26,15 @@ echo "== forwarder fmt --check examples"
 go run ./cmd/forwarder fmt --check examples examples/*/
 echo "== go test -race"
 go test -race -timeout 45m ./...
+# Every fuzz target runs briefly on top of its committed seed corpus
+# (testdata/fuzz/NAME), which the plain `go test` above already replays.
+# FUZZTIME=0 skips this step.
+fuzztime="${FUZZTIME:-10s}"
+if [ "$fuzztime" != "0" ]; then
+  echo "== fuzz ($fuzztime per target)"
+  while IFS=: read -r file _ decl; do
+    name="${decl#func }"; name="${name%%(*}"
+    echo "-- $name ./$(dirname "$file")"
+    go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "./$(dirname "$file")"
+  done < <(grep -rn --include='*_test.go' '^func Fuzz' . | sed 's|^\./||' | sort)
+fi

@@ -202,3 +202,56 @@ func TestRsyslogMaxMessageSize(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTruncate shortens events of arbitrary values and field counts to an
+// arbitrary limit in every format, framing and encoding: the result is
+// within the limit, valid UTF-8, accepted by the strict parsers, and its
+// body decodes. The seed corpus is in testdata/fuzz/FuzzTruncate.
+func FuzzTruncate(f *testing.F) {
+	f.Add("日本é\"=|\\\n] ", uint16(300), uint16(40), uint16(100), uint8(0))
+	f.Add("x", uint16(2000), uint16(2), uint16(0), uint8(7))
+	f.Add("\\\\\\\\", uint16(1), uint16(60000), uint16(3000), uint8(13))
+	f.Fuzz(func(t *testing.T, value string, repeat, fields, limit uint16, mode uint8) {
+		c := DefaultConfig()
+		c.Format = []string{"rfc5424", "rfc3164"}[mode&1]
+		c.Framing = []string{"octet_counting", "non_transparent"}[mode>>1&1]
+		c.Encoding = []string{"json", "kv", "cef", "leef"}[mode>>2&3]
+		max := minMessageSize + int(limit)%4000
+		c.MaxMessageSize = strconv.Itoa(max)
+		fm := mustFormatter(t, c)
+		e := testEvent(int(mode))
+		e.Fields = append(e.Fields, event.Field{Key: "v", Value: event.String(strings.Repeat(value, int(repeat)%5000))})
+		for i := range int(fields) % 3000 {
+			e.Fields = append(e.Fields, event.Field{Key: "k" + strconv.Itoa(i), Value: event.String(value)})
+		}
+		var sc scratch
+		frame, _, ok := fm.appendBounded(nil, e, max, true, &sc)
+		if !ok {
+			// Only when the envelope alone is too long.
+			e.Fields = nil
+			if env, _, _ := fm.appendBounded(nil, e, 1<<30, true, &sc); fm.messageLen(env) <= max {
+				t.Fatalf("refused although the envelope (%d bytes) fits in %d", fm.messageLen(env), max)
+			}
+			return
+		}
+		msg := unframe(t, fm, frame)
+		if len(msg) > max {
+			t.Fatalf("message of %d bytes, limit %d", len(msg), max)
+		}
+		got := body(parse(t, fm, msg))
+		var err error
+		switch c.Encoding {
+		case "json":
+			decodeJSON(t, got)
+		case "kv":
+			_, err = decodeKV(got, fm.kvPair, fm.kvSep)
+		case "cef":
+			_, _, err = decodeCEF(got)
+		case "leef":
+			_, _, err = decodeLEEF(got)
+		}
+		if err != nil {
+			t.Fatalf("%s body does not decode: %v\n%q", c.Encoding, err, got)
+		}
+	})
+}
