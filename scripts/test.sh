@@ -2,6 +2,8 @@
 # Runs every check and test. Installs what the tests need when it is missing:
 # rsyslog with its TLS drivers (the syslog sink is tested against the real
 # daemon) from Debian's packages. Go modules come from the module proxy.
+# The file sink's disk-full test mounts a small tmpfs, so run as root (CI
+# does); under CI=true it fails rather than skips without root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
