@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/forwarder/forwarder/engine/event"
 	"github.com/forwarder/forwarder/sinks"
@@ -94,7 +95,12 @@ func (s *Sink) Connect(context.Context) error {
 		s.f = os.Stderr
 	default:
 		_, statErr := os.Stat(s.cfg.Path)
+		// Read access lets Connect find a torn last line; a file we may
+		// only write to is appended to without that check.
 		f, err := os.OpenFile(s.cfg.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o640)
+		if errors.Is(err, os.ErrPermission) {
+			f, err = os.OpenFile(s.cfg.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		}
 		if err != nil {
 			return fmt.Errorf("file sink %q: open: %w", s.name, err)
 		}
@@ -159,8 +165,10 @@ func (s *Sink) WriteBatch(_ context.Context, evs []*event.Event) error {
 // the cut fails too, Connect repairs the tail.
 func (s *Sink) fail(err error) error {
 	if s.own {
-		if terr := s.f.Truncate(s.good); terr != nil {
-			s.log.Warn("file sink: cannot cut a failed write back; the tail is repaired on reopen", "path", s.cfg.Path, "err", terr)
+		if st, serr := s.f.Stat(); serr == nil && st.Mode().IsRegular() {
+			if terr := s.f.Truncate(s.good); terr != nil {
+				s.log.Warn("file sink: cannot cut a failed write back; the tail is repaired on reopen", "path", s.cfg.Path, "err", terr)
+			}
 		}
 		_ = s.f.Close()
 	}
@@ -186,6 +194,9 @@ func repairTail(f *os.File) (size, cut int64, err error) {
 	for end > 0 {
 		n := min(int64(len(chunk)), end)
 		if _, err := f.ReadAt(chunk[:n], end-n); err != nil && !errors.Is(err, io.EOF) {
+			if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EBADF) {
+				return size, 0, nil // opened write-only: nothing to check with
+			}
 			return 0, 0, fmt.Errorf("read tail: %w", err)
 		}
 		if i := bytes.LastIndexByte(chunk[:n], '\n'); i >= 0 {
