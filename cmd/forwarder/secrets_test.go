@@ -232,3 +232,29 @@ route "r" {
 		})
 	}
 }
+
+// TestFileDirFlag: validate refuses a file() outside the configuration
+// directory, and accepts it once --file-dir names its directory.
+func TestFileDirFlag(t *testing.T) {
+	secrets := t.TempDir()
+	path := write(t, "c.hcl", `
+source "demo" "d" {
+  count = 1
+}
+sink "file" "o" {
+  path = file("`+filepath.Join(secrets, "path")+`")
+}
+route "r" {
+  from = [source.demo.d]
+  to   = [sink.file.o]
+}
+`)
+	code, _, errOut := runCLI(t, "validate", path)
+	if code != exitConfig || !strings.Contains(errOut, "outside the directories file() may read") || !strings.Contains(errOut, "c.hcl:6:") {
+		t.Fatalf("without --file-dir: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := runCLI(t, "validate", "--file-dir", secrets, path); code != 0 {
+		t.Fatalf("with --file-dir: exit %d\n%s%s", code, out, errOut)
+	}
+	config.SetFileDirs(nil)
+}

@@ -9,10 +9,12 @@ import (
 )
 
 type testCmd struct {
-	Paths []string `arg:"" name:"config" help:"Configuration files or directories." type:"path"`
+	Paths    []string `arg:"" name:"config" help:"Configuration files or directories." type:"path"`
+	FileDirs []string `name:"file-dir" help:"A directory file() may read besides the configuration directory (repeatable), e.g. /run/secrets." type:"path"`
 }
 
 func (c *testCmd) Run(e *env) error {
+	config.SetFileDirs(c.FileDirs)
 	p, diags := compile(c.Paths, config.Validate, "text", e.stderr)
 	if diags.HasErrors() {
 		return codeError{code: exitConfig, msg: "configuration has errors; no test ran"}
