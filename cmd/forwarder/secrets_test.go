@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -257,4 +259,74 @@ route "r" {
 		t.Fatalf("with --file-dir: exit %d\n%s%s", code, out, errOut)
 	}
 	config.SetFileDirs(nil)
+}
+
+// TestSecretsNotInAdminAnswers: a reload that fails on a secret value
+// answers with the function, and neither /health nor /metrics shows it.
+func TestSecretsNotInAdminAnswers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := ln.Addr().String()
+	ln.Close()
+	t.Setenv("FWD_TEST_SECRET_TOKEN", "TOKENXYZ987")
+	conf := func(addr string) string {
+		return `
+source "demo" "d" {
+  rate = 10
+}
+sink "syslog" "s" {
+  address = ` + addr + `
+}
+route "r" {
+  from = [source.demo.d]
+  to   = [sink.syslog.s]
+}
+`
+	}
+	path := write(t, "c.hcl", conf(`"127.0.0.1:1"`))
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- realMain(ctx, []string{"run", "--admin", admin, "--no-watch", "--shutdown-timeout", "1s", path}, &out, &errOut)
+	}()
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
+	defer stop()
+	get := func(method, p string) (int, string) {
+		req, _ := http.NewRequest(method, "http://"+admin+p, nil)
+		req.Header.Set("X-Forwarder-Admin", "1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for code, _ := get("GET", "/livez"); code != 200; code, _ = get("GET", "/livez") {
+		if time.Now().After(deadline) {
+			t.Fatalf("admin server not up:\n%s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := os.WriteFile(path, []byte(conf(`env("FWD_TEST_SECRET_TOKEN")`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get("POST", "/-/reload")
+	if code != 400 || !strings.Contains(body, `env("FWD_TEST_SECRET_TOKEN") is not host:port`) {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	for _, p := range []string{"/health", "/metrics"} {
+		if _, b := get("GET", p); strings.Contains(b, "TOKENXYZ987") {
+			t.Errorf("%s shows the secret", p)
+		}
+	}
+	stop()
+	if strings.Contains(body+errOut.String()+out.String(), "TOKENXYZ987") {
+		t.Fatalf("the secret is printed:\n%s\n%s", body, errOut.String())
+	}
 }
