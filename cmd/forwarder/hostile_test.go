@@ -330,3 +330,38 @@ route "r" {
 		t.Fatalf("the secret is printed:\n%s\n%s", body, errOut.String())
 	}
 }
+
+// TestRuleDivisionByZeroDeadLetters: a test block sees a division by zero
+// dead-lettered with the expression and its position, not a null field.
+func TestRuleDivisionByZeroDeadLetters(t *testing.T) {
+	path := write(t, "c.hcl", `
+source "demo" "d" {
+  count = 1
+}
+rule "ratio" {
+  set = { ratio = "len(topic) / (len(topic) - 3)" }
+}
+sink "file" "o" {
+  path = "-"
+}
+route "r" {
+  from  = [source.demo.d]
+  rules = [rule.ratio]
+  to    = [sink.file.o]
+}
+test "zero divisor" {
+  route              = route.r
+  input              = { __topic__ = "abc" }
+  expect_dead_letter = true
+}
+test "non-zero divisor" {
+  route  = route.r
+  input  = { __topic__ = "abcd" }
+  expect = { ratio = 4 }
+}
+`)
+	code, out, errOut := runCLI(t, "test", path)
+	if code != 0 || !strings.Contains(out, "2 passed, 0 failed") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
