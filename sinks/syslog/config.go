@@ -52,8 +52,9 @@ type Config struct {
 	Timezone string `hcl:"timezone,optional" json:"timezone"`
 	// UDPMaxSize is the largest datagram (default "2048", at most 65507).
 	UDPMaxSize string `hcl:"udp_max_size,optional" json:"udp_max_size"`
-	// UDPOversize is what happens to a larger message: truncate (default)
-	// or dead_letter (the event is rejected).
+	// UDPOversize is what happens to a larger message: truncate (default;
+	// the event is shortened as with Oversize) or dead_letter (the event is
+	// rejected).
 	UDPOversize string `hcl:"udp_oversize,optional" json:"udp_oversize"`
 	// MaxMessageSize is the largest TCP/TLS message, framing not counted
 	// (default "64KiB"); set it to the receiver's limit (rsyslog's

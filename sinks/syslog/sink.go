@@ -165,7 +165,16 @@ func (s *Sink) WriteBatch(ctx context.Context, events []*event.Event) error {
 	buf.b, buf.ends = buf.b[:0], buf.ends[:0]
 	if s.set.proto == "udp" {
 		for _, e := range events {
-			buf.b = s.f.appendFrame(buf.b, e, &buf.sc)
+			// udp_oversize = "truncate" shortens the event as on TCP, so the
+			// datagram stays valid; writeUDP cuts bytes only when even the
+			// envelope is too long.
+			start, ok := len(buf.b), false
+			if s.set.udpTruncate {
+				buf.b, _, ok = s.f.appendBounded(buf.b, e, s.set.udpMax, true, &buf.sc)
+			}
+			if !ok {
+				buf.b = s.f.appendFrame(buf.b[:start], e, &buf.sc)
+			}
 			buf.ends = append(buf.ends, len(buf.b))
 		}
 		return s.writeUDP(ctx, buf)
