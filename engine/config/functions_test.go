@@ -125,6 +125,18 @@ route "r" {
 			t.Errorf("file(%q): errors = %v, want %v: %s", arg, diags.HasErrors(), !ok, diags)
 		}
 	}
+	writeFile(t, filepath.Join(conf, "main.hcl"), `
+source "demo" "d" {
+  count = 1
+}
+sink "file" "o" {
+  path = file("/run/secrets/hec")
+}
+route "r" {
+  from = [source.demo.d]
+  to   = [sink.file.o]
+}
+`)
 	config.SetFileDirs([]string{"/run/secrets"})
 	defer config.SetFileDirs(nil)
 	cfg, _ := config.Load(conf)
