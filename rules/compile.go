@@ -86,7 +86,7 @@ type Spec struct {
 // Rule is a compiled rule: immutable, safe to share between goroutines.
 type Rule struct {
 	name      string
-	filter    *vm.Program
+	filter    program
 	filterSrc string // for push-down (pushdown.go)
 	decode    []string
 	sets      []program
@@ -96,8 +96,9 @@ type Rule struct {
 }
 
 type program struct {
-	key string
-	p   *vm.Program
+	key  string
+	p    *vm.Program
+	expr Expr // for run-time errors: the text and its position
 }
 
 // Name returns the rule's name.
@@ -144,12 +145,12 @@ func Compile(s Spec) (*Rule, hcl.Diagnostics) {
 	if s.Filter != nil {
 		p, d := compileExpr(*s.Filter, "filter", boolOpts)
 		diags = append(diags, d...)
-		r.filter, r.filterSrc = p, s.Filter.Code
+		r.filter, r.filterSrc = program{p: p, expr: *s.Filter}, s.Filter.Code
 	}
 	for _, a := range s.Set {
 		p, d := compileExpr(a.Value, "set."+a.Key, anyOpts)
 		diags = append(diags, d...)
-		r.sets = append(r.sets, program{key: a.Key, p: p})
+		r.sets = append(r.sets, program{key: a.Key, p: p, expr: a.Value})
 	}
 	for _, a := range s.Meta {
 		if !slices.Contains(event.MetaKeys, a.Key) {
@@ -163,7 +164,7 @@ func Compile(s Spec) (*Rule, hcl.Diagnostics) {
 		}
 		p, d := compileExpr(a.Value, "meta."+a.Key, anyOpts)
 		diags = append(diags, d...)
-		r.metas = append(r.metas, program{key: a.Key, p: p})
+		r.metas = append(r.metas, program{key: a.Key, p: p, expr: a.Value})
 	}
 	if diags.HasErrors() {
 		return nil, diags

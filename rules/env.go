@@ -277,6 +277,7 @@ func accessor(name string, fn func(c *Ctx, args []any) (any, error), types ...an
 // functions is the function table: the rewrite's accessors plus cidr.
 // expr's builtins already give fromJSON, toJSON, now, duration and date.
 var functions = []expr.Option{
+	nonZero,
 	accessor(fnField, func(c *Ctx, a []any) (any, error) { return c.field(a[0].(string), a[1:]) }, new(func(*Ctx, string, ...any) any)),
 	accessor(fnFields, func(c *Ctx, _ []any) (any, error) { return c.fieldsMap(), nil }, new(func(*Ctx) map[string]any)),
 	accessor(fnTag, func(c *Ctx, a []any) (any, error) { return tagOrNil(c.ev.Tags, a[0].(string)), nil }, new(func(*Ctx, string) any)),

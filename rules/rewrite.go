@@ -59,8 +59,10 @@ func str(s string, at ast.Node) *ast.StringNode {
 
 func (r *rewriter) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
+	case *ast.BinaryNode:
+		guardDivisor(n)
 	case *ast.IdentifierNode:
-		if r.locals[n.Value] || n.Value == "$env" || n.Value == "$ctx" {
+		if r.locals[n.Value] || n.Value == "$env" || n.Value == "$ctx" || n.Value == fnNonZero {
 			return
 		}
 		switch n.Value {

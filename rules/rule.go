@@ -1,9 +1,12 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/forwarder/forwarder/engine/event"
 )
@@ -27,9 +30,17 @@ type Error struct {
 	Rule string // the rule's name
 	Step string // "filter", "decode_json event", "set user", …
 	Err  error
+	// Expr is the failing expression's text and Pos where in the
+	// configuration it failed ("rules.hcl:4:20"), when the step ran one.
+	Expr, Pos string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("rule %q: %s: %v", e.Rule, e.Step, e.Err) }
+func (e *Error) Error() string {
+	if e.Expr == "" {
+		return fmt.Sprintf("rule %q: %s: %v", e.Rule, e.Step, e.Err)
+	}
+	return fmt.Sprintf("rule %q: %s: %v at %s in %q", e.Rule, e.Step, e.Err, e.Pos, e.Expr)
+}
 func (e *Error) Unwrap() error { return e.Err }
 
 // Runner applies rules. It holds an expr VM and parse caches, so one goroutine
@@ -68,15 +79,38 @@ func (r *Runner) Run(rs []*Rule, ev *event.Event) (Outcome, error) {
 	return Pass, nil
 }
 
-func (r *Runner) run(p *vm.Program, ev *event.Event) (any, error) {
+func (r *Runner) run(p *program, ev *event.Event) (any, error) {
 	r.env.Topic, r.env.Source, r.env.Time = ev.Topic, ev.Source, ev.Time
-	return r.vm.Run(p, &r.env)
+	v, err := r.vm.Run(p.p, &r.env)
+	if err == nil {
+		err = checkFinite(v)
+	}
+	if err != nil {
+		return nil, &exprError{p: p, err: err}
+	}
+	return v, nil
 }
+
+// exprError is an expression's run-time error, before fail names the rule.
+type exprError struct {
+	p   *program
+	err error
+}
+
+func (e *exprError) Error() string { return e.err.Error() }
 
 // fail applies the rule's on_error policy to one failed step. It returns
 // Pass when the rule should go on (keep).
 func fail(rule *Rule, step string, err error) (Outcome, error) {
 	e := &Error{Rule: rule.name, Step: step, Err: err}
+	var xe *exprError
+	if errors.As(err, &xe) {
+		e.Err, e.Expr, e.Pos = xe.err, xe.p.expr.Code, position(xe.p.expr, xe.err)
+		var fe *file.Error
+		if errors.As(xe.err, &fe) {
+			e.Err = errors.New(fe.Message)
+		}
+	}
 	switch rule.onError {
 	case Keep:
 		return Pass, nil
@@ -87,8 +121,8 @@ func fail(rule *Rule, step string, err error) (Outcome, error) {
 }
 
 func (r *Runner) apply(rule *Rule, ev *event.Event) (Outcome, error) {
-	if rule.filter != nil {
-		v, err := r.run(rule.filter, ev)
+	if rule.filter.p != nil {
+		v, err := r.run(&rule.filter, ev)
 		if err != nil {
 			if out, err := fail(rule, "filter", err); out != Pass {
 				return out, err
@@ -121,8 +155,9 @@ func (r *Runner) apply(rule *Rule, ev *event.Event) (Outcome, error) {
 		}
 		ev.Fields[i].Value = event.RawJSON(v.Str())
 	}
-	for _, s := range rule.sets {
-		v, err := r.run(s.p, ev)
+	for i := range rule.sets {
+		s := &rule.sets[i]
+		v, err := r.run(s, ev)
 		if err != nil {
 			if out, err := fail(rule, "set "+s.key, err); out != Pass {
 				return out, err
@@ -133,8 +168,9 @@ func (r *Runner) apply(rule *Rule, ev *event.Event) (Outcome, error) {
 			ev.Set(s.key, event.Any(v))
 		}
 	}
-	for _, m := range rule.metas {
-		v, err := r.run(m.p, ev)
+	for i := range rule.metas {
+		m := &rule.metas[i]
+		v, err := r.run(m, ev)
 		if err != nil {
 			if out, err := fail(rule, "meta "+m.key, err); out != Pass {
 				return out, err
@@ -173,4 +209,23 @@ func deleteKV(kvs []event.Tag, key string) []event.Tag {
 		}
 	}
 	return kvs
+}
+
+// position is where in the configuration an expression failed: the file
+// position of expr's line and column when the text maps onto the file, else
+// the expression's start plus its own line:column.
+func position(e Expr, err error) string {
+	var fe *file.Error
+	if !errors.As(err, &fe) || fe.Line < 1 {
+		return posString(e.Range.Filename, e.Range.Start)
+	}
+	if e.Pos != nil {
+		from, _ := errorSpan(e.Code, fe)
+		return posString(e.Range.Filename, e.Pos(from))
+	}
+	return fmt.Sprintf("%s (expression %d:%d)", posString(e.Range.Filename, e.Range.Start), fe.Line, fe.Column+1)
+}
+
+func posString(file string, p hcl.Pos) string {
+	return fmt.Sprintf("%s:%d:%d", file, p.Line, p.Column)
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -144,3 +145,58 @@ func TestOrigin(t *testing.T) {
 		t.Error("shard == 'x' compiled; shard should be typed int")
 	}
 }
+
+// TestNonFinite: a zero divisor and a result JSON cannot carry (NaN, ±Inf)
+// are rule errors naming the expression and where it failed, never a null.
+func TestNonFinite(t *testing.T) {
+	cases := []struct {
+		name, code string
+		filter     bool
+		pos        string // position in the error
+		msg        string
+	}{
+		{name: "literal division", code: "1/0", pos: "t.hcl:1:2", msg: "division by zero"},
+		{name: "computed zero", code: "len(owner_id) / (len(topic) - 23)", pos: "t.hcl:1:15", msg: "division by zero"},
+		{name: "float zero", code: "2.5 / (len(topic) * 0.0)", pos: "t.hcl:1:5", msg: "division by zero"},
+		{name: "modulo", code: "len(owner_id) % (len(topic) - 23)", pos: "t.hcl:1:15", msg: "division by zero"},
+		{name: "in a filter", code: "1 / (len(topic) - 23) > 0", filter: true, pos: "t.hcl:1:3", msg: "division by zero"},
+		{name: "overflow", code: "10 ** 400", pos: "t.hcl:1:1", msg: "not a finite number (+Inf)"},
+		{name: "NaN", code: "float('NaN')", pos: "t.hcl:1:1", msg: "not a finite number (NaN)"},
+		{name: "inside an object", code: "{'a': [1, 10.0 ** 400]}", pos: "t.hcl:1:1", msg: "not a finite number"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := lit(tc.code)
+			e.Pos = func(off int) hcl.Pos { return hcl.Pos{Line: 1, Column: 1 + off, Byte: off} } // one line, no escapes
+			spec := Spec{Name: "r"}
+			if tc.filter {
+				spec.Filter = e
+			} else {
+				spec.Set = []Assign{{Key: "x", Value: *e}}
+			}
+			ev := sample()
+			out, err := NewRunner().Run([]*Rule{mustCompile(t, spec)}, ev)
+			if out != Failed {
+				v, _ := ev.Get("x")
+				t.Fatalf("outcome = %v, x = %s; want Failed", out, event.AppendValue(nil, v))
+			}
+			for _, want := range []string{tc.msg, "at " + tc.pos, strconvQuote(tc.code), `rule "r"`} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+			if _, ok := ev.Get("x"); ok {
+				t.Errorf("field x was set")
+			}
+		})
+	}
+	// Division itself still works.
+	ev := sample()
+	out, err := NewRunner().Run([]*Rule{mustCompile(t, Spec{Name: "r", Set: []Assign{{Key: "x", Value: *lit("len(topic) / 2 + len(topic) % 5")}}})}, ev)
+	v, _ := ev.Get("x")
+	if out != Pass || string(event.AppendValue(nil, v)) != "14.5" {
+		t.Fatalf("outcome %v err %v x = %s, want 14.5", out, err, event.AppendValue(nil, v))
+	}
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }

@@ -8,6 +8,8 @@
 # real S3-compatible server the object_store sink is tested against, with
 # `go install` (about 2.5 minutes on two cores). Go modules come from the
 # module proxy.
+# The file sink's disk-full test mounts a small tmpfs, so run as root (CI
+# does); under CI=true it fails rather than skips without root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,3 +90,15 @@ for ex in examples/*.hcl "${example_dirs[@]}"; do
 done
 echo "== go test -race"
 go test -race -timeout 45m ./...
+# Every fuzz target runs briefly on top of its committed seed corpus
+# (testdata/fuzz/NAME), which the plain `go test` above already replays.
+# FUZZTIME=0 skips this step.
+fuzztime="${FUZZTIME:-10s}"
+if [ "$fuzztime" != "0" ]; then
+  echo "== fuzz ($fuzztime per target)"
+  while IFS=: read -r file _ decl; do
+    name="${decl#func }"; name="${name%%(*}"
+    echo "-- $name ./$(dirname "$file")"
+    go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "./$(dirname "$file")"
+  done < <(grep -rn --include='*_test.go' '^func Fuzz' . | sed 's|^\./||' | sort)
+fi

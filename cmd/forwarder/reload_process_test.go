@@ -94,7 +94,7 @@ route "x" {
 	if err := os.WriteFile(cfg, []byte(conf("'v3' +")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post("http://"+admin+"/-/reload", "", nil)
+	resp, err := http.Post("http://"+admin+"/-/reload", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,12 +34,15 @@ type runCmd struct {
 	ShutdownTimeout time.Duration `default:"30s" help:"How long to wait on SIGINT/SIGTERM for sinks to deliver what they hold."`
 	LogLevel        string        `default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
 	LogFormat       string        `default:"text" enum:"text,json" help:"Log format: text or json."`
-	Admin           string        `default:"127.0.0.1:9598" help:"Address of the admin HTTP server (/metrics, /health, POST /-/reload); empty turns it off."`
+	Admin           string        `default:"127.0.0.1:9598" help:"Address of the admin HTTP server (/metrics, /health, POST /-/reload, /livez); empty turns it off."`
+	AdminHost       []string      `name:"admin-host" help:"A further name clients use to reach the admin server (repeatable); requests naming another Host are refused."`
+	AdminTokenFile  string        `name:"admin-token-file" help:"File holding a bearer token every admin endpoint but /livez requires." type:"path"`
 	Watch           bool          `default:"true" negatable:"" help:"Reload when the configuration files change (also on SIGHUP)."`
 	Debounce        time.Duration `default:"200ms" help:"Wait this long after the last file change before reloading."`
 	Progress        time.Duration `default:"30s" help:"Log events per second in per source and out per sink this often; 0 turns it off."`
 	Pprof           bool          `help:"Serve /debug/pprof/ on the admin server (off by default: it reveals internals and costs CPU while profiling)."`
 	UnreadyAfter    time.Duration `default:"5s" help:"How long a sink may fail before /-/ready reports not ready."`
+	FileDirs        []string      `name:"file-dir" help:"A directory file() may read besides the configuration directory (repeatable), e.g. /run/secrets." type:"path"`
 	GCPercent       int           `default:"400" help:"Go GC target (GOGC) unless the GOGC environment variable is set. The live heap is bounded by the in-flight windows and sink queues, so a higher target trades a little memory for much less GC CPU on the decode path."`
 	MemoryLimit     string        `default:"224MiB" help:"Go soft memory limit unless GOMEMLIMIT is set; lowered to 90% of a cgroup (container) limit; 0 for none. The default keeps peak RSS near 256 MiB with the default windows (README, Memory)."`
 }
@@ -54,10 +57,11 @@ func newLogger(e *env, level, format string) *slog.Logger {
 		}
 		return a
 	}}
+	// Values read by env() and file() are secrets: the handler redacts them.
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+		return slog.New(config.RedactHandler(slog.NewJSONHandler(e.stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, opts))
+	return slog.New(config.RedactHandler(slog.NewTextHandler(e.stderr, opts)))
 }
 
 func (c *runCmd) Run(e *env) error {
@@ -74,6 +78,15 @@ func (c *runCmd) Run(e *env) error {
 			debug.SetMemoryLimit(limit)
 		}
 	}
+	access := engine.AdminAccess{Hosts: c.AdminHost}
+	if c.AdminTokenFile != "" {
+		tok, err := engine.ReadAdminToken(c.AdminTokenFile)
+		if err != nil {
+			return err
+		}
+		access.Token = tok
+	}
+	config.SetFileDirs(c.FileDirs)
 	p, diags := compile(c.Paths, config.Run, "text", e.stderr)
 	if diags.HasErrors() {
 		return codeError{code: exitConfig, msg: "configuration has errors; nothing started"}
@@ -141,9 +154,10 @@ func (c *runCmd) Run(e *env) error {
 		}
 	}()
 	if ln != nil {
+		access.Addr = ln.Addr().String()
 		h := engine.AdminHandler(rt, func() error { return ignoreUnchanged(rl.Reload("POST /-/reload")) },
 			engine.AdminOptions{UnreadyAfter: c.UnreadyAfter, Pprof: c.Pprof})
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: engine.AdminGuard(h, access), ReadHeaderTimeout: 5 * time.Second}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

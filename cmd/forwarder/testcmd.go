@@ -12,11 +12,13 @@ import (
 )
 
 type testCmd struct {
-	Format string   `enum:"text,junit" default:"text" help:"Result format: text (a line per test) or junit (JUnit XML on stdout, for CI test reports)."`
-	Paths  []string `arg:"" name:"config" help:"Configuration files or directories."`
+	Format   string   `enum:"text,junit" default:"text" help:"Result format: text (a line per test) or junit (JUnit XML on stdout, for CI test reports)."`
+	Paths    []string `arg:"" name:"config" help:"Configuration files or directories."`
+	FileDirs []string `name:"file-dir" help:"A directory file() may read besides the configuration directory (repeatable), e.g. /run/secrets." type:"path"`
 }
 
 func (c *testCmd) Run(e *env) error {
+	config.SetFileDirs(c.FileDirs)
 	p, diags := compile(c.Paths, config.Validate, formatText, e.stderr)
 	if diags.HasErrors() {
 		return codeError{code: exitConfig, msg: "configuration has errors; no test ran"}

@@ -12,6 +12,8 @@ type validateCmd struct {
 	Format  string   `enum:"text,block,compact,json,github,sarif" default:"text" help:"Diagnostics format: text (block on a terminal, compact otherwise), block, compact (file:line:col: severity: message), json, github (Actions annotations), sarif (SARIF 2.1.0)."`
 	Explain bool     `help:"Also print, per source lane, the SPL query it sends to SLS (filter push-down derived from the routes)."`
 	Paths   []string `arg:"" name:"config" help:"Configuration files or directories."`
+	// FileDirs as in run: validate checks file() paths against them.
+	FileDirs []string `name:"file-dir" help:"A directory file() may read besides the configuration directory (repeatable), e.g. /run/secrets." type:"path"`
 }
 
 func (c *validateCmd) Run(e *env) error {
@@ -22,6 +24,7 @@ func (c *validateCmd) Run(e *env) error {
 	if human {
 		out = e.stderr
 	}
+	config.SetFileDirs(c.FileDirs)
 	p, diags := compile(c.Paths, config.Validate, c.Format, out)
 	if diags.HasErrors() {
 		n := 0

@@ -38,13 +38,16 @@ type Config struct {
 	// Checksum is a hash of every file's bytes: equal checksums mean nothing
 	// changed, so a reload can be skipped.
 	Checksum string
-	// Dir is the directory relative paths in file() resolve against.
+	// Dir is the directory relative paths in file() resolve against, and
+	// the one directory file() may read by default.
 	Dir string
 	// Unparsed lists the files with syntax errors. Their blocks are not
 	// decoded, and engine/plan adds no semantic diagnostics to such a
 	// configuration: "undeclared" or "unused" about a half-read file only
 	// mislead.
 	Unparsed []string
+	// FileDirs are further directories file() may read (SetFileDirs).
+	FileDirs []string
 }
 
 // Component is a source or sink block: `source "TYPE" "NAME" { … }`.
@@ -110,7 +113,7 @@ func Load(paths ...string) (*Config, hcl.Diagnostics) {
 		return nil, diags
 	}
 	p := hclparse.NewParser()
-	cfg := &Config{Files: map[string]*hcl.File{}, Paths: files}
+	cfg := &Config{Files: map[string]*hcl.File{}, Paths: files, FileDirs: currentFileDirs()}
 	if len(paths) > 0 {
 		if st, err := os.Stat(paths[0]); err == nil && st.IsDir() {
 			cfg.Dir = paths[0]

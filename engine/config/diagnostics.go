@@ -31,6 +31,7 @@ func Sort(diags hcl.Diagnostics) {
 // WriteCompact renders each diagnostic as its Headline, one a line: the
 // form editors, grep and CI logs read.
 func WriteCompact(w io.Writer, diags hcl.Diagnostics) error {
+	diags = RedactDiagnostics(diags)
 	for _, d := range diags {
 		if _, err := fmt.Fprintln(w, Headline(d)); err != nil {
 			return err
@@ -43,6 +44,7 @@ func WriteCompact(w io.Writer, diags hcl.Diagnostics) error {
 // does: the summary, the file and line, the source snippet with the range
 // underlined, and the detail, wrapped to width.
 func WriteBlock(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, width uint, color bool) error {
+	diags = RedactDiagnostics(diags)
 	return hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(diags)
 }
 
@@ -97,7 +99,7 @@ func WriteJSON(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File) e
 		Diagnostics  []jsonDiag `json:"diagnostics"`
 	}{Valid: !diags.HasErrors(), Diagnostics: []jsonDiag{}}
 	for _, d := range diags {
-		jd := jsonDiag{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		jd := jsonDiag{Severity: "error", Summary: Redact(d.Summary), Detail: Redact(d.Detail)}
 		if d.Severity == hcl.DiagWarning {
 			jd.Severity = "warning"
 			out.WarningCount++

@@ -54,9 +54,18 @@ type Config struct {
 	Timezone string `hcl:"timezone,optional" json:"timezone"`
 	// UDPMaxSize is the largest datagram (default "2048", at most 65507).
 	UDPMaxSize string `hcl:"udp_max_size,optional" json:"udp_max_size"`
-	// UDPOversize is what happens to a larger message: truncate (default)
-	// or dead_letter (the event is rejected).
+	// UDPOversize is what happens to a larger message: truncate (default;
+	// the event is shortened as with Oversize) or dead_letter (the event is
+	// rejected).
 	UDPOversize string `hcl:"udp_oversize,optional" json:"udp_oversize"`
+	// MaxMessageSize is the largest TCP/TLS message, framing not counted
+	// (default "64KiB"); set it to the receiver's limit (rsyslog's
+	// maxMessageSize is 8k unless configured). UDP uses udp_max_size.
+	MaxMessageSize string `hcl:"max_message_size,optional" json:"max_message_size"`
+	// Oversize is what happens to a longer TCP/TLS message: truncate
+	// (default: the event is shortened, the message stays valid) or
+	// dead_letter (the event is rejected).
+	Oversize string `hcl:"oversize,optional" json:"oversize"`
 	// WriteTimeout bounds one batch's write (default "10s").
 	WriteTimeout string `hcl:"write_timeout,optional" json:"write_timeout"`
 	// ConnectTimeout bounds dialling plus the TLS handshake (default "10s").
@@ -144,6 +153,9 @@ const (
 	defaultAppName        = "forwarder"
 	defaultUDPMaxSize     = 2048
 	maxUDPPayload         = 65507
+	defaultMaxMessageSize = 64 << 10
+	minMessageSize        = 480 // RFC 5424 §6.1: every receiver takes 480 octets
+	maxMessageSize        = 16 << 20
 	defaultWriteTimeout   = 10 * time.Second
 	defaultConnectTimeout = 10 * time.Second
 	defaultAckHold        = 100 * time.Millisecond
@@ -161,6 +173,8 @@ func DefaultConfig() *Config {
 		Timezone:       "UTC",
 		UDPMaxSize:     strconv.Itoa(defaultUDPMaxSize),
 		UDPOversize:    "truncate",
+		MaxMessageSize: "64KiB",
+		Oversize:       "truncate",
 		WriteTimeout:   defaultWriteTimeout.String(),
 		ConnectTimeout: defaultConnectTimeout.String(),
 		AckHold:        defaultAckHold.String(),
@@ -202,6 +216,8 @@ type settings struct {
 	loc            *time.Location
 	udpMax         int
 	udpTruncate    bool
+	maxMessage     int
+	truncate       bool
 	writeTimeout   time.Duration
 	connectTimeout time.Duration
 	ackHold        time.Duration
@@ -278,6 +294,18 @@ func (c *Config) resolve() (*settings, error) {
 		return nil, err
 	}
 	s.udpTruncate = c.UDPOversize == "truncate"
+	m, err := units.ParseSize(c.MaxMessageSize)
+	if err != nil {
+		return nil, &sinks.AttrError{Attr: "max_message_size", Err: err}
+	}
+	if m < minMessageSize || m > maxMessageSize {
+		return nil, attrErr("max_message_size", "%d bytes is out of range %d–%d", m, minMessageSize, maxMessageSize)
+	}
+	s.maxMessage = int(m)
+	if err := oneOf("oversize", c.Oversize, "truncate", "dead_letter"); err != nil {
+		return nil, err
+	}
+	s.truncate = c.Oversize == "truncate"
 	for _, d := range []struct {
 		attr string
 		val  string

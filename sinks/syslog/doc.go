@@ -19,6 +19,8 @@
 //	  timezone = "UTC"             # UTC | Local | "+08:00"
 //	  udp_max_size = "2048"        # udp: largest datagram
 //	  udp_oversize = "truncate"    # truncate | dead_letter
+//	  max_message_size = "64KiB"   # tcp/tls: largest message (rsyslog maxMessageSize)
+//	  oversize = "truncate"        # tcp/tls: truncate | dead_letter
 //	  write_timeout   = "10s"
 //	  connect_timeout = "10s"
 //	  ack_hold        = "100ms"    # tcp/tls: see "Delivery" below
@@ -85,8 +87,12 @@
 // left in verbatim JSON fields (where they can only be whitespace) become
 // spaces: an event can never split a frame. In RFC 3164 json bodies a raw
 // DEL becomes \u007f, since strict parsers want a printable MSG.
-// UDP sends one message per datagram; a message over udp_max_size is cut at
-// a UTF-8 boundary or, with udp_oversize = "dead_letter", rejected.
+// A message over max_message_size (TCP, TLS) or udp_max_size (one datagram
+// per message) is shortened, or rejected with "dead_letter". Shortening cuts
+// the event, not the bytes (see truncate.go): the longest value is cut on a
+// UTF-8 boundary, then trailing fields are dropped, so the frame and the
+// body encoding stay valid; a receiver never parses the rest of a cut
+// message as new messages.
 //
 // # Delivery
 //

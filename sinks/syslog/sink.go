@@ -163,19 +163,50 @@ func (s *Sink) WriteBatch(ctx context.Context, events []*event.Event) error {
 	buf := s.pool.Get().(*buffer)
 	defer s.putBuffer(buf)
 	buf.b, buf.ends = buf.b[:0], buf.ends[:0]
-	for _, e := range events {
-		buf.b = s.f.appendFrame(buf.b, e, &buf.sc)
-		buf.ends = append(buf.ends, len(buf.b))
-	}
 	if s.set.proto == "udp" {
+		for _, e := range events {
+			// udp_oversize = "truncate" shortens the event as on TCP, so the
+			// datagram stays valid; writeUDP cuts bytes only when even the
+			// envelope is too long.
+			start, ok := len(buf.b), false
+			if s.set.udpTruncate {
+				buf.b, _, ok = s.f.appendBounded(buf.b, e, s.set.udpMax, true, &buf.sc)
+			}
+			if !ok {
+				buf.b = s.f.appendFrame(buf.b[:start], e, &buf.sc)
+			}
+			buf.ends = append(buf.ends, len(buf.b))
+		}
 		return s.writeUDP(ctx, buf)
+	}
+	// TCP and TLS: every message within max_message_size (truncate.go).
+	var results []sinks.Result
+	for i, e := range events {
+		var size int
+		var ok bool
+		if buf.b, size, ok = s.f.appendBounded(buf.b, e, s.set.maxMessage, s.set.truncate, &buf.sc); !ok {
+			if results == nil {
+				results = make([]sinks.Result, len(events))
+			}
+			reason := fmt.Sprintf("syslog message of %d bytes exceeds max_message_size (%d bytes)", size, s.set.maxMessage)
+			if s.set.truncate {
+				reason += " even with every content field cut"
+			}
+			results[i] = sinks.Result{Outcome: sinks.Reject, Reason: reason}
+		}
+	}
+	if len(buf.b) == 0 {
+		return &sinks.BatchError{Results: results, Err: fmt.Errorf("syslog %q: oversize messages rejected", s.name)}
 	}
 
 	conn, tcp, deadline, err := s.writeLocked(ctx, buf.b)
-	if err != nil || s.set.ackHold == 0 {
+	if err == nil && s.set.ackHold > 0 {
+		err = s.confirm(ctx, conn, tcp, deadline)
+	}
+	if err != nil || results == nil {
 		return err
 	}
-	return s.confirm(ctx, conn, tcp, deadline)
+	return &sinks.BatchError{Results: results, Err: fmt.Errorf("syslog %q: oversize messages rejected", s.name)}
 }
 
 // writeLocked checks the connection and writes b under the lock. It returns

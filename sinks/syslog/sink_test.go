@@ -338,6 +338,16 @@ func TestUDP(t *testing.T) {
 				if policy == "truncate" && i == 1 && n < 1020 {
 					t.Errorf("oversize message truncated to %d bytes, want about 1024", n)
 				}
+				if policy == "truncate" && i == 1 {
+					// The event is shortened, not the bytes: the JSON body parses.
+					m, err := rfc5424.NewParser().Parse(buf[:n])
+					if err != nil {
+						t.Fatalf("truncated datagram does not parse strictly: %v", err)
+					}
+					if b := decodeJSON(t, *m.(*rfc5424.SyslogMessage).Message); b["seq"] != "1" {
+						t.Errorf("truncated body seq = %v", b["seq"])
+					}
+				}
 			}
 		})
 	}

@@ -43,6 +43,7 @@ func TestWriteTimeout(t *testing.T) {
 	c := DefaultConfig()
 	c.Address = l.Addr().String()
 	c.WriteTimeout, c.AckHold = "300ms", "0s"
+	c.MaxMessageSize = "2MiB" // the 1 MiB events go out whole
 	s := newSink(t, c)
 	if err := s.Connect(t.Context()); err != nil {
 		t.Fatal(err)

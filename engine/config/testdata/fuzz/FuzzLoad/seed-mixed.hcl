@@ -1,0 +1,2 @@
+go test fuzz v1
+[]byte("source \"sls\" \"a\" {\n  endpoint = env(\"E\")\n  access_key_secret = file(\"../x\")\n  logstores = [\"a\", 1]\n}\nsink \"syslog\" \"s\" {\n  address = \"127.0.0.1:514\"\n  max_message_size = \"1KiB\"\n  oversize = \"dead_letter\"\n  tls {\n  }\n}\nrule \"r\" {\n  set = { x = \"1/0\", y = <<EOT\nlen(topic) % 0\nEOT\n  }\n}\nroute \"r\" {\n  from = [source.sls.a]\n  rules = [rule.r]\n  to = [sink.syslog.s]\n  dead_letter = sink.file.nope\n}\n")

@@ -1,0 +1,2 @@
+go test fuzz v1
+[]byte("# A realistic layout: one directory, one file per concern. forwarder loads\n# every *.hcl file in the directory, sorted, as one configuration.\n#\n# The demo source stands in for SLS here so the example runs anywhere; in\n# production it is a source \"sls\" block (see the README).\n\nsource \"demo\" \"audit\" {\n  rate = 2000 # events per second; count = 0 runs until stopped\n  seed = 42\n}\n")
