@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/forwarder/forwarder/engine"
 )
 
 type tapCmd struct {
@@ -19,6 +21,8 @@ type tapCmd struct {
 	Limit  int     `default:"0" help:"Stop after this many events (0: until interrupted)."`
 	Sample float64 `default:"1" help:"Share of events to show, in (0, 1]."`
 	Rate   int     `default:"1000" help:"At most this many events per second; the rest are skipped by the server, never waited for."`
+	// AdminTokenFile as in run: the bearer token the admin server requires.
+	AdminTokenFile string `help:"File holding the admin server's bearer token (run --admin-token-file)." type:"path"`
 }
 
 // Run streams the tap to stdout as NDJSON. The pipeline never waits for a
@@ -41,6 +45,13 @@ func (c *tapCmd) Run(e *env) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.Admin+"/-/tap?"+q.Encode(), nil)
 	if err != nil {
 		return fmt.Errorf("tap: %w", err)
+	}
+	if c.AdminTokenFile != "" {
+		tok, err := engine.ReadAdminToken(c.AdminTokenFile)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	client := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 10 * time.Second}}
 	resp, err := client.Do(req)
