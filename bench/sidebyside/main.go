@@ -68,6 +68,7 @@ func main() {
 	runs := flag.Int("runs", 3, "alternating runs per system")
 	before := flag.String("before", "", "an older forwarder binary to measure too (e.g. built from commit 9b1ef97)")
 	backlog := flag.Bool("backlog", true, "add the backlog run (slow HEC receiver)")
+	lanes := flag.Bool("lanes", false, "measure only the cost of lanes: SLS → HEC + file with lanes = per_sink (two consumer groups) vs shared (one)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "sidebyside")
@@ -86,15 +87,23 @@ func main() {
 		{"forwarder SLS → HEC, gzip on", "fwd-hec-gzip", fwd},
 		{"forwarder SLS → file (stdout pipe)", "fwd-file", fwd},
 	}
-	if *before != "" {
+	if *lanes {
+		systems = []system{
+			{"forwarder SLS → HEC + file, lanes = per_sink (2 groups)", "fwd-2lanes", fwd},
+			{"forwarder SLS → HEC + file, lanes = shared (1 group)", "fwd-shared", fwd},
+		}
+		*backlog = false
+	} else if *before != "" {
 		systems = append(systems,
 			system{"before: forwarder SLS → HEC, gzip off", "fwd-hec", *before},
 			system{"before: forwarder SLS → HEC, gzip on", "fwd-hec-gzip", *before},
 			system{"before: forwarder SLS → file (stdout pipe)", "fwd-file", *before})
 	}
-	systems = append(systems,
-		system{"peer: SDK consumer + encoding/json HEC POST per pull", "sdkhec", build("sdkhec", "./bench/peers/sdkhec")},
-		system{"peer: SDK consumer, count only", "sdkcount", build("sdkcount", "./bench/peers/sdkcount")})
+	if !*lanes {
+		systems = append(systems,
+			system{"peer: SDK consumer + encoding/json HEC POST per pull", "sdkhec", build("sdkhec", "./bench/peers/sdkhec")},
+			system{"peer: SDK consumer, count only", "sdkcount", build("sdkcount", "./bench/peers/sdkcount")})
+	}
 
 	emu := slsemu.New(slsemu.Options{AccessKeyID: "bench", AccessKeySecret: "bench-secret", Logger: slog.New(slog.DiscardHandler)})
 	check(emu.Start())
@@ -194,6 +203,7 @@ source "sls" "audit" {
   access_key_id     = "bench"
   access_key_secret = "bench-secret"
   fetch_interval    = "50ms"
+  %s
 }
 %s
 route "r" {
@@ -220,11 +230,20 @@ func run(s system, endpoint, hec, group string, n, raw int64) result {
   token       = "bench-token"
   compression = %q
 }`, hec, map[bool]string{true: "gzip", false: "none"}[s.kind == "fwd-hec-gzip"]), "sink.splunk_hec.siem"
-		if s.kind == "fwd-file" {
+		lanes := ""
+		switch s.kind {
+		case "fwd-file":
 			sink, to = `sink "file" "out" { path = "-" }`, "sink.file.out"
+		case "fwd-2lanes", "fwd-shared":
+			// Both sinks count into received: the target is every event twice.
+			sink, to = sink+"\n"+`sink "file" "out" { path = "-" }`, to+", sink.file.out"
+			n *= 2
+			if s.kind == "fwd-shared" {
+				lanes = `lanes = "shared"`
+			}
 		}
 		cfg := filepath.Join(dir, "f.hcl")
-		check(os.WriteFile(cfg, []byte(fmt.Sprintf(fwdConfig, endpoint, group, sink, to)), 0o600))
+		check(os.WriteFile(cfg, []byte(fmt.Sprintf(fwdConfig, endpoint, group, lanes, sink, to)), 0o600))
 		cmd = exec.Command(s.bin, "run", "--admin=", "--no-watch", "--log-level=warn", "--progress=0", cfg)
 	}
 	cmd.Stderr = os.Stderr
@@ -245,7 +264,7 @@ func run(s system, endpoint, hec, group string, n, raw int64) result {
 		buf := make([]byte, 1<<20)
 		for {
 			k, err := br.Read(buf)
-			if s.kind == "fwd-file" {
+			if s.kind == "fwd-file" || s.kind == "fwd-2lanes" || s.kind == "fwd-shared" {
 				received.Add(int64(bytes.Count(buf[:k], []byte("\n"))))
 			}
 			if err != nil {
@@ -346,10 +365,13 @@ func table(systems []system, res [][]result, raw, n int64) {
 		lo, med, hi := stats(res[i], mbcpu)
 		_, wall, _ := stats(res[i], func(r result) float64 { return float64(raw) / 1e6 / r.wall.Seconds() })
 		_, rss, _ := stats(res[i], func(r result) float64 { return float64(r.rssKB) / 1024 })
-		got := "all exactly once"
+		got, want := "all exactly once", n
+		if s.kind == "fwd-2lanes" || s.kind == "fwd-shared" {
+			got, want = "all exactly once at both sinks", 2*n
+		}
 		for _, r := range res[i] {
-			if r.received != n {
-				got = fmt.Sprintf("%d of %d in a run", r.received, n)
+			if r.received != want {
+				got = fmt.Sprintf("%d of %d in a run", r.received, want)
 			}
 		}
 		fmt.Printf("| %s | %.0f / %.0f / %.0f | %.0f | %.0f | %s | %.2f | %.2f |\n", s.name, lo, med, hi, wall, rss, got, med/plain, med/count)
