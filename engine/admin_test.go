@@ -99,7 +99,7 @@ func TestAdminGuardAnyInterface(t *testing.T) {
 	rt := engine.New(engine.Settings{})
 	h := engine.AdminGuard(engine.AdminHandler(rt, func() error { return nil }, engine.AdminOptions{}), engine.AdminAccess{Addr: "0.0.0.0:9598"})
 	for host, want := range map[string]int{"10.1.2.3:9598": 503, "[fd00::1]:9598": 503, "10.1.2.3:80": 403, "evil.example:9598": 403, "localhost:9598": 503} {
-		r := httptest.NewRequest("GET", "/health", nil)
+		r := httptest.NewRequest("GET", "/-/ready", nil) // 503 before a plan: the guard let it through
 		r.Host = host
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)

@@ -24,11 +24,12 @@ import (
 // secretBases are minimal valid bodies of every built-in type; the test
 // replaces one attribute at a time with env().
 var secretBases = map[string]map[string]string{
-	"source.demo":     {"count": "1"},
-	"source.sls":      {"endpoint": `"http://127.0.0.1:1"`, "project": `"p"`, "logstore": `"l"`, "consumer_group": `"g"`},
-	"sink.file":       {"path": `"-"`},
-	"sink.splunk_hec": {"endpoint": `"https://127.0.0.1:1"`, "token": `"t"`},
-	"sink.syslog":     {"address": `"127.0.0.1:1"`},
+	"source.demo":       {"count": "1"},
+	"source.sls":        {"endpoint": `"http://127.0.0.1:1"`, "project": `"p"`, "logstore": `"l"`, "consumer_group": `"g"`},
+	"sink.file":         {"path": `"-"`},
+	"sink.splunk_hec":   {"endpoint": `"https://127.0.0.1:1"`, "token": `"t"`},
+	"sink.syslog":       {"address": `"127.0.0.1:1"`},
+	"sink.object_store": {"endpoint": `"https://127.0.0.1:1"`, "bucket": `"b"`},
 }
 
 // commonSinkAttrs are the engine-owned attributes of every sink body.
