@@ -137,7 +137,7 @@ func TestStartEndSurvivesRestart(t *testing.T) {
 	waitFor(t, "the start positions", 20*time.Second, func() bool { return emu.RequestCount(slsemu.APIGetCursor) >= shards })
 	fill(t, emu, "fresh", shards, n)
 	waitFor(t, "the events pulled", 20*time.Second, func() bool {
-		return testutil.ToFloat64(rt.Metrics().EventsIn.WithLabelValues("sls.audit")) >= n
+		return testutil.ToFloat64(rt.Metrics().EventsIn.WithLabelValues("sls.audit", "splunk_hec.soc")) >= n
 	})
 	stopSoon(rt)
 	if got := hec.EventCount(); got != 0 {
