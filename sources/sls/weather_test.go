@@ -77,7 +77,7 @@ func stopSoon(rt *engine.Runtime) {
 }
 
 func checkpointed(emu *slsemu.Server, logstore string, shards int) bool {
-	g, err := emu.Group(project, logstore, "siem")
+	g, err := emu.Group(project, logstore, "siem-splunk_hec-soc")
 	if err != nil {
 		return false
 	}
@@ -210,7 +210,7 @@ func TestStuckCursor(t *testing.T) {
 			t.Fatalf("event %d delivered %d times", seq, copies)
 		}
 	}
-	if got := testutil.ToFloat64(rt.Metrics().StuckCursors.WithLabelValues("sls.audit", "stuck", "0", "")); got != 6 {
+	if got := testutil.ToFloat64(rt.Metrics().StuckCursors.WithLabelValues("sls.audit", "stuck", "0", "file.out")); got != 6 {
 		t.Errorf("stuck cursor metric = %v, want 6", got)
 	}
 	if recs := logs.records(t, "without advancing"); len(recs) != 1 || recs[0]["level"] != "ERROR" {
