@@ -47,12 +47,13 @@ type Runtime struct {
 	drain    time.Duration
 	progress time.Duration
 
-	mu       sync.Mutex // serialises Apply and Shutdown
-	cur      atomic.Pointer[snapshot]
-	sinks    map[string]*sinkRunner   // key → runner of the current plan
-	sources  map[string]*sourceRunner // key → running source
-	retiring map[*sinkRunner]struct{} // runners replaced by an Apply, still draining (under srcMu)
-	stopped  bool
+	mu              sync.Mutex // serialises Apply and Shutdown
+	cur             atomic.Pointer[snapshot]
+	sinks           map[string]*sinkRunner   // key → runner of the current plan
+	sources         map[string]*sourceRunner // key → running source
+	retiring        map[*sinkRunner]struct{} // runners replaced by an Apply, still draining (under srcMu)
+	stoppingSources map[string]*sourceRunner // lanes an Apply stopped that have not returned yet (under mu)
+	stopped         bool
 
 	wg sync.WaitGroup // every goroutine the runtime started
 
@@ -130,7 +131,7 @@ func New(set Settings) *Runtime {
 	return &Runtime{
 		log: set.Logger, metrics: set.Metrics, drain: set.DrainTimeout, progress: set.ProgressEvery,
 		sinks: map[string]*sinkRunner{}, sources: map[string]*sourceRunner{},
-		retiring: map[*sinkRunner]struct{}{}, active: map[*sourceRunner]bool{},
+		retiring: map[*sinkRunner]struct{}{}, active: map[*sourceRunner]bool{}, stoppingSources: map[string]*sourceRunner{},
 		srcDone: make(chan struct{}),
 	}
 }
@@ -253,20 +254,28 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 
 	// 5. Sources: keep unchanged, stop removed or changed ones in the
 	// background, start new ones (a replacement once its predecessor ended).
-	prevSources := map[string]*sourceRunner{}
+	for key, sr := range rt.stoppingSources {
+		select {
+		case <-sr.done:
+			delete(rt.stoppingSources, key)
+		default:
+		}
+	}
 	for key, sr := range rt.sources {
 		if l, ok := want[key]; ok && l.Fingerprint == sr.fingerprint {
 			st.SourcesKept++
 			continue
 		}
 		rt.retireSource(sr)
-		prevSources[key] = sr
+		rt.stoppingSources[key] = sr
 		delete(rt.sources, key)
 		st.SourcesGone++
 	}
 	for _, ns := range starts {
+		// Two instances of one lane never read at once: a replacement (or a
+		// lane removed and added again) starts once the old one returned.
 		var after <-chan struct{}
-		if prev := prevSources[ns.lane.Key]; prev != nil {
+		if prev := rt.stoppingSources[ns.lane.Key]; prev != nil {
 			after = prev.done
 		}
 		rt.startSource(ns.lane, ns.src, after)
