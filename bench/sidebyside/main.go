@@ -374,6 +374,12 @@ func table(systems []system, res [][]result, raw, n int64) {
 				got = fmt.Sprintf("%d of %d in a run", r.received, want)
 			}
 		}
-		fmt.Printf("| %s | %.0f / %.0f / %.0f | %.0f | %.0f | %s | %.2f | %.2f |\n", s.name, lo, med, hi, wall, rss, got, med/plain, med/count)
+		ratio := func(base float64) string {
+			if base == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f", med/base)
+		}
+		fmt.Printf("| %s | %.0f / %.0f / %.0f | %.0f | %.0f | %s | %s | %s |\n", s.name, lo, med, hi, wall, rss, got, ratio(plain), ratio(count))
 	}
 }
