@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -153,7 +152,7 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 			break
 		}
 		g.Restore(pb.state)
-		b := &event.Batch{Events: make([]*event.Event, pb.n), Origin: fmt.Sprintf("%s batch %d", s.name, pb.seq)}
+		b := &event.Batch{Events: make([]*event.Event, pb.n)}
 		for i := range b.Events {
 			b.Events[i] = g.Next()
 		}
