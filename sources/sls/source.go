@@ -48,7 +48,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/internal/ctxsleep"
-	"github.com/forwarder/forwarder/internal/slsemu/loopback"
+	"github.com/forwarder/forwarder/internal/loopback"
 	"github.com/forwarder/forwarder/internal/units"
 	"github.com/forwarder/forwarder/sources"
 )
