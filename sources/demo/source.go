@@ -71,6 +71,8 @@ type Source struct {
 	name string
 }
 
+var _ sources.Source = (*Source)(nil)
+
 // Run emits until Count events are acknowledged or ctx ends. A batch the
 // engine answers with an error (its sink was retired by a reload while
 // failing) is generated again and re-delivered under the current plan, as

@@ -79,6 +79,8 @@ type Source struct {
 	creds sdk.CredentialsProvider
 }
 
+var _ sources.Source = (*Source)(nil)
+
 // New returns a source. It does no I/O.
 func New(cfg *Config, set sources.Settings) *Source {
 	lg := set.Logger
