@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/forwarder/forwarder/engine/builtin"
 	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/sources"
 )
 
 // conformanceSinks is a sink block for every built-in sink type, aimed at
@@ -161,6 +164,70 @@ route "r" {
 			}
 			for _, e := range entries {
 				t.Errorf("New/Close created %s; constructors do no I/O", e.Name())
+			}
+		})
+	}
+}
+
+// conformanceSources is a source block for every built-in source type,
+// aimed at addr where it has an endpoint.
+var conformanceSources = map[string]func(addr string) string{
+	"demo": func(string) string { return `count = 1` },
+	"sls": func(addr string) string {
+		return fmt.Sprintf(`endpoint          = "http://%s"
+  project           = "conformance"
+  logstores         = ["audit"]
+  consumer_group    = "conformance"
+  access_key_id     = "AKIDCONFORMANCE"
+  access_key_secret = "conformance-secret"`, addr)
+	},
+}
+
+// TestSourceConformance: every registered source factory's New does no I/O
+// (no connection to the configured endpoint) and returns a source.
+func TestSourceConformance(t *testing.T) {
+	reg := builtin.Registries()
+	types := make([]string, 0, len(reg.Sources))
+	for typ := range reg.Sources {
+		types = append(types, typ)
+	}
+	slices.Sort(types)
+	for _, typ := range types {
+		t.Run(typ, func(t *testing.T) {
+			body, ok := conformanceSources[typ]
+			if !ok {
+				t.Fatalf("source type %q has no entry in conformanceSources", typ)
+			}
+			addr, conns := connListener(t)
+			src := fmt.Sprintf(`
+source %q "s" {
+  %s
+}
+sink "file" "f" {
+  path = %q
+}
+route "r" {
+  from = [source.%s.s]
+  to   = [sink.file.f]
+}
+`, typ, body(addr), filepath.Join(t.TempDir(), "out.ndjson"), typ)
+			p := fwdtest.Compile(t, reg, src)
+			specs := p.Sources()
+			if len(specs) != 1 || specs[0].Type != typ {
+				t.Fatalf("plan sources = %+v, want one %s", specs, typ)
+			}
+			spec := specs[0]
+			for i := range 2 {
+				s, err := spec.Factory.New(spec.Config, sources.Settings{Name: fmt.Sprintf("%s.s%d", typ, i), Logger: slog.New(slog.DiscardHandler)})
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				if s == nil {
+					t.Fatal("New returned a nil source and no error")
+				}
+			}
+			if n := dialedBefore(t, addr, conns); n != 0 {
+				t.Errorf("New made %d connections to %s; constructors do no I/O", n, addr)
 			}
 		})
 	}
