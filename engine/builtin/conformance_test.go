@@ -43,6 +43,12 @@ var conformanceSinks = map[string]func(addr, dir string) string{
 	},
 }
 
+// wrongConfig is a config of no plugin: a factory given it returns an
+// error instead of panicking on its type assertion.
+type wrongConfig struct{}
+
+func (wrongConfig) Validate() error { return nil }
+
 // connListener accepts connections on 127.0.0.1 and reports each one's
 // remote address, in accept order.
 func connListener(t *testing.T) (addr string, conns <-chan string) {
@@ -96,7 +102,8 @@ func dialedBefore(t *testing.T, addr string, conns <-chan string) int {
 }
 
 // TestSinkConformance holds every registered sink factory to the Sink
-// contract that does not need a peer: New does no I/O (no connection to the
+// contract that does not need a peer: New rejects a config of another type
+// with an error, New does no I/O (no connection to the
 // configured address, no file created), Close without Connect returns nil,
 // a second Close is safe, and Close returns promptly with a cancelled
 // context.
@@ -128,6 +135,9 @@ route "r" {
 				t.Fatalf("plan sinks = %+v, want one %s", specs, typ)
 			}
 			spec := specs[0]
+			if s, err := spec.Factory.New(wrongConfig{}, sinks.Settings{Name: typ + ".wrong"}); err == nil || s != nil {
+				t.Errorf("New with a %T = %v, %v; want an error", wrongConfig{}, s, err)
+			}
 			for i := range 2 { // two sinks from one config: New keeps no global state
 				s, err := spec.Factory.New(spec.Config, sinks.Settings{Name: fmt.Sprintf("%s.s%d", typ, i)})
 				if err != nil {
@@ -183,8 +193,9 @@ var conformanceSources = map[string]func(addr string) string{
 	},
 }
 
-// TestSourceConformance: every registered source factory's New does no I/O
-// (no connection to the configured endpoint) and returns a source.
+// TestSourceConformance: every registered source factory's New rejects a
+// config of another type with an error, does no I/O (no connection to the
+// configured endpoint) and returns a source.
 func TestSourceConformance(t *testing.T) {
 	reg := builtin.Registries()
 	types := make([]string, 0, len(reg.Sources))
@@ -217,6 +228,9 @@ route "r" {
 				t.Fatalf("plan sources = %+v, want one %s", specs, typ)
 			}
 			spec := specs[0]
+			if s, err := spec.Factory.New(wrongConfig{}, sources.Settings{Name: typ + ".wrong"}); err == nil || s != nil {
+				t.Errorf("New with a %T = %v, %v; want an error", wrongConfig{}, s, err)
+			}
 			for i := range 2 {
 				s, err := spec.Factory.New(spec.Config, sources.Settings{Name: fmt.Sprintf("%s.s%d", typ, i), Logger: slog.New(slog.DiscardHandler)})
 				if err != nil {

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -59,7 +60,11 @@ func Factory() sources.Factory {
 		Type:      "demo",
 		NewConfig: func() sources.Config { return &Config{BatchSize: 100, InFlight: 4, Seed: 1} },
 		New: func(cfg sources.Config, set sources.Settings) (sources.Source, error) {
-			return &Source{cfg: *cfg.(*Config), name: set.Name}, nil
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("demo: config is a %T, want *demo.Config", cfg)
+			}
+			return &Source{cfg: *c, name: set.Name}, nil
 		},
 	}
 }

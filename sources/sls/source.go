@@ -59,7 +59,11 @@ func Factory() sources.Factory {
 		Type:      "sls",
 		NewConfig: func() sources.Config { return newConfig() },
 		New: func(cfg sources.Config, set sources.Settings) (sources.Source, error) {
-			return New(cfg.(*Config), set), nil
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("sls: config is a %T, want *sls.Config", cfg)
+			}
+			return New(c, set), nil
 		},
 	}
 }
