@@ -46,6 +46,10 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 echo "== go vet"
 go vet ./...
+echo "== staticcheck (pinned; the module proxy serves it)"
+go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
+echo "== import walls (internal/walls)"
+go test -count=1 ./internal/walls
 echo "== generated references are current (go generate ./internal/gendocs)"
 go generate ./internal/gendocs
 if ! git diff --exit-code -- docs/configuration.md docs/metrics.md; then

@@ -101,16 +101,6 @@ func (e *BatchError) Unwrap() error { return e.Err }
 // ErrNotConnected tells the engine to call Connect before the next write.
 var ErrNotConnected = errors.New("not connected")
 
-// RejectAll returns a *BatchError that rejects all n events with reason.
-// Sinks use it when downstream refuses a whole batch as invalid.
-func RejectAll(n int, reason string, err error) *BatchError {
-	res := make([]Result, n)
-	for i := range res {
-		res[i] = Result{Outcome: Reject, Reason: reason}
-	}
-	return &BatchError{Results: res, Err: err}
-}
-
 // Config is a sink's decoded HCL body. Validate is fast and does no I/O; it
 // may return an *AttrError so the diagnostic points at the attribute.
 type Config interface {

@@ -11,7 +11,7 @@ import (
 
 	consumerLibrary "github.com/aliyun/aliyun-log-go-sdk/consumer"
 
-	"github.com/forwarder/forwarder/internal/slsemu/loopback"
+	"github.com/forwarder/forwarder/internal/loopback"
 )
 
 // Flags are the peers' common command line.

@@ -9,7 +9,7 @@ import (
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 
-	"github.com/forwarder/forwarder/internal/slsemu/loopback"
+	"github.com/forwarder/forwarder/internal/loopback"
 )
 
 // TestEmulatorCommand: `forwarder emulator --demo N` serves N events that

@@ -32,17 +32,25 @@ func TestMain(m *testing.M) {
 		os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	// Every goroutine a command started (runCLI runs them in this process)
-	// has ended when the tests end.
-	code := testscript.RunMain(m, map[string]func() int{
-		"forwarder": func() int { return realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr) },
+	// has ended when the tests end. testscript.Main calls os.Exit itself,
+	// so the check runs inside the TestingM it is given.
+	testscript.Main(leakCheckedM{m}, map[string]func(){
+		"forwarder": func() { os.Exit(realMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 	})
+}
+
+// leakCheckedM runs the tests, then fails the run if a goroutine is left.
+type leakCheckedM struct{ m *testing.M }
+
+func (l leakCheckedM) Run() int {
+	code := l.m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 const (

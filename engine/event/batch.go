@@ -6,8 +6,6 @@ package event
 type Batch struct {
 	// Events are the records, in order.
 	Events []*Event
-	// Origin names the batch for logs and dead letters ("logstore/shard 3").
-	Origin string
 }
 
 // RawSize is the sum of the events' raw sizes.

@@ -255,35 +255,6 @@ const (
 	highs = 0x8080808080808080
 )
 
-// escapeMask flags, or len(s). b is s as bytes. The last partial word is
-// read as the string's last eight bytes (or a padded copy of a short
-// string), so no byte is tested alone.
-func nextToLookAt(s string, b []byte, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		if m := escapeMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	r := len(s) - i
-	if r == 0 {
-		return i
-	}
-	var m uint64
-	base := i
-	if len(s) >= 8 {
-		base = len(s) - 8
-		m = escapeMask(binary.LittleEndian.Uint64(b[base:])) &^ (1<<(8*(8-r)) - 1)
-	} else {
-		var w [8]byte
-		copy(w[:], s[i:])
-		m = escapeMask(binary.LittleEndian.Uint64(w[:])) & (1<<(8*r) - 1)
-	}
-	if m == 0 {
-		return len(s)
-	}
-	return base + bits.TrailingZeros64(m)>>3
-}
-
 // escapeMask flags (with bit 7) the bytes of x, eight bytes of a string in
 // little-endian order, that are not plain safe ASCII: control bytes
 // (< 0x20), non-ASCII bytes (≥ 0x80, decoded rune by rune), and " & < > \.

@@ -174,8 +174,3 @@ func (s *lz4Splicer) emitToken(lit int, matchNib byte) {
 	}
 	s.out = append(s.out, byte(lit))
 }
-
-// size is an upper bound of the spliced size of chunks, to size buffers.
-func (c *lz4Chunk) size() int {
-	return len(c.lead) + len(c.body) + len(c.trail) + lenOfToken(len(c.lead)+len(c.trail)) + 8
-}

@@ -47,7 +47,11 @@ func Factory() sinks.Factory {
 		Type:      "file",
 		NewConfig: func() sinks.Config { return &Config{} },
 		New: func(cfg sinks.Config, set sinks.Settings) (sinks.Sink, error) {
-			return New(cfg.(*Config), set), nil
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("file: config is a %T, want *file.Config", cfg)
+			}
+			return New(c, set), nil
 		},
 		MaxInFlight: 1,
 		Batch:       sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 4 << 20},

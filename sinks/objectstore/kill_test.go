@@ -288,9 +288,8 @@ route "r" {
 
 	b := startForwarder(t, bin, cfg, "fwd-a (restarted)")
 	var seen map[string]int
-	var nobj int
 	for deadline := time.Now().Add(120 * time.Second); ; {
-		seen, nobj = bucketSeqs(t, srv)
+		seen, _ = bucketSeqs(t, srv)
 		if len(seen) >= total {
 			break
 		}
@@ -301,7 +300,7 @@ route "r" {
 	}
 	_ = b.Process.Signal(syscall.SIGTERM)
 	_ = b.Wait()
-	seen, nobj = bucketSeqs(t, srv)
+	seen, nobj := bucketSeqs(t, srv)
 	dups := 0
 	for _, n := range seen {
 		dups += n - 1

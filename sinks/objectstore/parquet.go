@@ -80,7 +80,7 @@ type pqColumn struct {
 // parquetEncoder writes rows; a value that is missing, or that does not
 // convert to its column's type, is null.
 type parquetEncoder struct {
-	w       *parquet.Writer
+	w       *parquet.GenericWriter[any]
 	cols    []pqColumn // in leaf order
 	rows    []parquet.Row
 	values  []parquet.Value // backing array of rows, reused after each WriteRows
@@ -105,7 +105,7 @@ func newParquetEncoder(cols []ParquetColumn, compression string, w io.Writer) (e
 	sorted := append([]ParquetColumn(nil), cols...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	e := &parquetEncoder{
-		w: parquet.NewWriter(w, parquetSchema(cols), parquet.Compression(codec(compression)),
+		w: parquet.NewGenericWriter[any](w, parquetSchema(cols), parquet.Compression(codec(compression)),
 			parquet.CreatedBy("forwarder", "", "")),
 	}
 	for _, c := range sorted {

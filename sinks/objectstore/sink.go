@@ -27,7 +27,11 @@ func Factory() sinks.Factory {
 		Type:      Type,
 		NewConfig: func() sinks.Config { return NewConfig() },
 		New: func(cfg sinks.Config, set sinks.Settings) (sinks.Sink, error) {
-			return New(cfg.(*Config), set)
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("%s: config is a %T, want *objectstore.Config", Type, cfg)
+			}
+			return New(c, set)
 		},
 		MaxInFlight: 64,
 		Batch:       sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 4 << 20},

@@ -91,6 +91,8 @@ type Sink struct {
 	warnedNoAckID atomic.Bool
 }
 
+var _ sinks.Sink = (*Sink)(nil)
+
 // New builds a sink from a config. It does no I/O: the HTTP client and TLS
 // files are set up by Connect.
 func New(c *Config, set sinks.Settings) (*Sink, error) {

@@ -153,9 +153,8 @@ func blankLineBreaks(b []byte) {
 
 // metaOverrides are the per-event header values rules set in meta.
 type metaOverrides struct {
-	facility, severity        int
-	host, appName, msgID      string
-	hasHost, hasApp, hasMsgID bool
+	facility, severity   int
+	host, appName, msgID string
 }
 
 func (f *formatter) overrides(e *event.Event) metaOverrides {

@@ -275,12 +275,12 @@ func TestRsyslogKillRestart(t *testing.T) {
 			if killed != nil {
 				onDown()
 			}
-			got, err := srv.WaitMessages(n, 60*time.Second)
-			if err != nil {
+			if _, err := srv.WaitMessages(n, 60*time.Second); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(200 * time.Millisecond) // let late duplicates land
-			if got, err = srv.Messages(); err != nil {
+			got, err := srv.Messages()
+			if err != nil {
 				t.Fatal(err)
 			}
 			dup := checkReceived(t, got, events, false, true)

@@ -45,6 +45,8 @@ type Sink struct {
 	tcp  *net.TCPConn // conn itself, or under TLS; nil for UDP
 }
 
+var _ sinks.Sink = (*Sink)(nil)
+
 // buffer is the pooled working space of one WriteBatch.
 type buffer struct {
 	b    []byte

@@ -178,12 +178,12 @@ func TestRsyslogMaxMessageSize(t *testing.T) {
 				} else if err != nil {
 					t.Fatal(err)
 				}
-				msgs, err := srv.WaitMessages(want, 20*time.Second)
-				if err != nil {
+				if _, err := srv.WaitMessages(want, 20*time.Second); err != nil {
 					t.Fatalf("%v (rsyslog log: %s)", err, srv.Log())
 				}
 				time.Sleep(200 * time.Millisecond) // split garbage would come after
-				if msgs, _ = srv.Messages(); len(msgs) != want {
+				msgs, _ := srv.Messages()
+				if len(msgs) != want {
 					t.Fatalf("rsyslog received %d messages, want %d: an event was split", len(msgs), want)
 				}
 				seen := map[int]bool{}

@@ -60,7 +60,11 @@ func Factory() sources.Factory {
 		Type:      "demo",
 		NewConfig: func() sources.Config { return &Config{BatchSize: 100, InFlight: 4, Seed: 1} },
 		New: func(cfg sources.Config, set sources.Settings) (sources.Source, error) {
-			return &Source{cfg: *cfg.(*Config), name: set.Name}, nil
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("demo: config is a %T, want *demo.Config", cfg)
+			}
+			return &Source{cfg: *c, name: set.Name}, nil
 		},
 	}
 }
@@ -71,6 +75,8 @@ type Source struct {
 	cfg  Config
 	name string
 }
+
+var _ sources.Source = (*Source)(nil)
 
 // Run emits until Count events are acknowledged or ctx ends. A batch the
 // engine answers with an error (its sink was retired by a reload while
@@ -153,7 +159,7 @@ func (s *Source) Run(ctx context.Context, out sources.Output) error {
 			break
 		}
 		g.Restore(pb.state)
-		b := &event.Batch{Events: make([]*event.Event, pb.n), Origin: fmt.Sprintf("%s batch %d", s.name, pb.seq)}
+		b := &event.Batch{Events: make([]*event.Event, pb.n)}
 		for i := range b.Events {
 			b.Events[i] = g.Next()
 		}

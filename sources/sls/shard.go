@@ -84,7 +84,6 @@ func (w *shardWorker) run(ctx context.Context, out sources.Output) {
 	commitEvery := mustDuration(cfg.CheckpointInterval)
 	lastCommit := time.Now()
 	backoff := 200 * time.Millisecond
-	origin := fmt.Sprintf("%s/%s shard %d", cfg.Project, w.c.logstore, w.shard)
 	from := &event.Origin{Source: w.c.src.name, Project: cfg.Project, Logstore: w.c.logstore, Shard: w.shard}
 	pl := w.newPuller()
 
@@ -151,7 +150,7 @@ loop:
 			pl.release(ans)
 			<-slots
 		} else {
-			b := &event.Batch{Events: evs, Origin: origin}
+			b := &event.Batch{Events: evs}
 			b.SetOrigin(from)
 			err := out.Deliver(pullCtx, b, func(err error) {
 				w.ack(p, err)

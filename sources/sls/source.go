@@ -48,7 +48,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/internal/ctxsleep"
-	"github.com/forwarder/forwarder/internal/slsemu/loopback"
+	"github.com/forwarder/forwarder/internal/loopback"
 	"github.com/forwarder/forwarder/internal/units"
 	"github.com/forwarder/forwarder/sources"
 )
@@ -59,7 +59,11 @@ func Factory() sources.Factory {
 		Type:      "sls",
 		NewConfig: func() sources.Config { return newConfig() },
 		New: func(cfg sources.Config, set sources.Settings) (sources.Source, error) {
-			return New(cfg.(*Config), set), nil
+			c, ok := cfg.(*Config)
+			if !ok {
+				return nil, fmt.Errorf("sls: config is a %T, want *sls.Config", cfg)
+			}
+			return New(c, set), nil
 		},
 	}
 }
@@ -78,6 +82,8 @@ type Source struct {
 	// creds are the credentials client() chose, set before any worker runs.
 	creds sdk.CredentialsProvider
 }
+
+var _ sources.Source = (*Source)(nil)
 
 // New returns a source. It does no I/O.
 func New(cfg *Config, set sources.Settings) *Source {

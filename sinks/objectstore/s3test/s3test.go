@@ -14,7 +14,6 @@ package s3test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -154,14 +153,4 @@ func freePort(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// Version reports the binary's version line, for test logs.
-func Version() string {
-	bin, err := Binary()
-	if err != nil {
-		return ""
-	}
-	out, _ := exec.Command(bin, "--version").CombinedOutput()
-	return strings.TrimSpace(fmt.Sprint(string(out)))
 }

@@ -38,7 +38,6 @@ import (
 	"compress/gzip"
 	"crypto/tls"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -838,9 +837,4 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	writeCode(w, code)
-}
-
-// String describes the server for test logs.
-func (s *Server) String() string {
-	return fmt.Sprintf("hectest %s: %d requests, %d connections, %d events", s.URL(), s.Requests(), s.Connections(), s.EventCount())
 }

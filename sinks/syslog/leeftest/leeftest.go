@@ -41,16 +41,6 @@ type Event struct {
 // Attr is one attribute, in message order.
 type Attr struct{ Key, Value string }
 
-// Get returns the value of key.
-func (e *Event) Get(key string) (string, bool) {
-	for _, a := range e.Attrs {
-		if a.Key == key {
-			return a.Value, true
-		}
-	}
-	return "", false
-}
-
 // Map returns the attributes as a map (keys are unique).
 func (e *Event) Map() map[string]string {
 	m := make(map[string]string, len(e.Attrs))

@@ -16,6 +16,8 @@
 // the pull's last event is.
 package slswire
 
+//lint:file-ignore ST1005 errors start with the protobuf message they are about (Log, LogGroup), spelled as log.proto spells it.
+
 import (
 	"encoding/binary"
 	"errors"

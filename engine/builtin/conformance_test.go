@@ -1,0 +1,248 @@
+package builtin_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/forwarder/forwarder/engine/builtin"
+	"github.com/forwarder/forwarder/internal/fwdtest"
+	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/sources"
+)
+
+// conformanceSinks is a sink block for every built-in sink type, aimed at
+// addr (a listener that reports connections) or, for the file sink, at a path
+// under dir. A new sink type must add one: TestSinkConformance fails for a
+// registered type missing here.
+var conformanceSinks = map[string]func(addr, dir string) string{
+	"splunk_hec": func(addr, _ string) string {
+		return fmt.Sprintf(`endpoint = "http://%s"
+  token    = "conformance-token"`, addr)
+	},
+	"syslog": func(addr, _ string) string {
+		return fmt.Sprintf(`address  = %q
+  protocol = "tcp"`, addr)
+	},
+	"file": func(_, dir string) string {
+		return fmt.Sprintf(`path = %q`, filepath.Join(dir, "out.ndjson"))
+	},
+	"object_store": func(addr, _ string) string {
+		return fmt.Sprintf(`endpoint          = "http://%s"
+  bucket            = "conformance"
+  path_style        = true
+  access_key_id     = "AKIDCONFORMANCE"
+  access_key_secret = "conformance-secret"`, addr)
+	},
+}
+
+// wrongConfig is a config of no plugin: a factory given it returns an
+// error instead of panicking on its type assertion.
+type wrongConfig struct{}
+
+func (wrongConfig) Validate() error { return nil }
+
+// connListener accepts connections on 127.0.0.1 and reports each one's
+// remote address, in accept order.
+func connListener(t *testing.T) (addr string, conns <-chan string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan string, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case ch <- c.RemoteAddr().String():
+			default:
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { l.Close(); <-done })
+	return l.Addr().String(), ch
+}
+
+// dialedBefore connects to addr itself and counts the connections accepted
+// before its own: accepts are in order, so once the probe is seen every
+// earlier connection has been.
+func dialedBefore(t *testing.T, addr string, conns <-chan string) int {
+	t.Helper()
+	probe, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	self := probe.LocalAddr().String()
+	timeout := time.After(30 * time.Second)
+	for n := 0; ; n++ {
+		select {
+		case a := <-conns:
+			if a == self {
+				return n
+			}
+		case <-timeout:
+			t.Fatal("the probe connection was never accepted")
+		}
+	}
+}
+
+// TestSinkConformance holds every registered sink factory to the Sink
+// contract that does not need a peer: New rejects a config of another type
+// with an error, New does no I/O (no connection to the
+// configured address, no file created), Close without Connect returns nil,
+// a second Close is safe, and Close returns promptly with a cancelled
+// context.
+func TestSinkConformance(t *testing.T) {
+	reg := builtin.Registries()
+	for _, typ := range reg.Sinks.Types() {
+		t.Run(typ, func(t *testing.T) {
+			body, ok := conformanceSinks[typ]
+			if !ok {
+				t.Fatalf("sink type %q has no entry in conformanceSinks", typ)
+			}
+			addr, conns := connListener(t)
+			dir := t.TempDir()
+			src := fmt.Sprintf(`
+source "demo" "d" {
+  count = 1
+}
+sink %q "s" {
+  %s
+}
+route "r" {
+  from = [source.demo.d]
+  to   = [sink.%s.s]
+}
+`, typ, body(addr, dir), typ)
+			p := fwdtest.Compile(t, reg, src)
+			specs := p.Sinks()
+			if len(specs) != 1 || specs[0].Type != typ {
+				t.Fatalf("plan sinks = %+v, want one %s", specs, typ)
+			}
+			spec := specs[0]
+			if s, err := spec.Factory.New(wrongConfig{}, sinks.Settings{Name: typ + ".wrong"}); err == nil || s != nil {
+				t.Errorf("New with a %T = %v, %v; want an error", wrongConfig{}, s, err)
+			}
+			for i := range 2 { // two sinks from one config: New keeps no global state
+				s, err := spec.Factory.New(spec.Config, sinks.Settings{Name: fmt.Sprintf("%s.s%d", typ, i)})
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				if s == nil {
+					t.Fatal("New returned a nil sink and no error")
+				}
+				if err := s.Close(context.Background()); err != nil {
+					t.Errorf("Close without Connect: %v", err)
+				}
+				if err := s.Close(context.Background()); err != nil {
+					t.Errorf("second Close: %v", err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				closed := make(chan error, 1)
+				go func() { closed <- s.Close(ctx) }()
+				select {
+				case err := <-closed:
+					if err != nil && !errors.Is(err, context.Canceled) {
+						t.Errorf("Close with a cancelled context: %v", err)
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatal("Close with a cancelled context did not return")
+				}
+			}
+			if n := dialedBefore(t, addr, conns); n != 0 {
+				t.Errorf("New/Close made %d connections to %s; constructors do no I/O", n, addr)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				t.Errorf("New/Close created %s; constructors do no I/O", e.Name())
+			}
+		})
+	}
+}
+
+// conformanceSources is a source block for every built-in source type,
+// aimed at addr where it has an endpoint.
+var conformanceSources = map[string]func(addr string) string{
+	"demo": func(string) string { return `count = 1` },
+	"sls": func(addr string) string {
+		return fmt.Sprintf(`endpoint          = "http://%s"
+  project           = "conformance"
+  logstores         = ["audit"]
+  consumer_group    = "conformance"
+  access_key_id     = "AKIDCONFORMANCE"
+  access_key_secret = "conformance-secret"`, addr)
+	},
+}
+
+// TestSourceConformance: every registered source factory's New rejects a
+// config of another type with an error, does no I/O (no connection to the
+// configured endpoint) and returns a source.
+func TestSourceConformance(t *testing.T) {
+	reg := builtin.Registries()
+	types := make([]string, 0, len(reg.Sources))
+	for typ := range reg.Sources {
+		types = append(types, typ)
+	}
+	slices.Sort(types)
+	for _, typ := range types {
+		t.Run(typ, func(t *testing.T) {
+			body, ok := conformanceSources[typ]
+			if !ok {
+				t.Fatalf("source type %q has no entry in conformanceSources", typ)
+			}
+			addr, conns := connListener(t)
+			src := fmt.Sprintf(`
+source %q "s" {
+  %s
+}
+sink "file" "f" {
+  path = %q
+}
+route "r" {
+  from = [source.%s.s]
+  to   = [sink.file.f]
+}
+`, typ, body(addr), filepath.Join(t.TempDir(), "out.ndjson"), typ)
+			p := fwdtest.Compile(t, reg, src)
+			specs := p.Sources()
+			if len(specs) != 1 || specs[0].Type != typ {
+				t.Fatalf("plan sources = %+v, want one %s", specs, typ)
+			}
+			spec := specs[0]
+			if s, err := spec.Factory.New(wrongConfig{}, sources.Settings{Name: typ + ".wrong"}); err == nil || s != nil {
+				t.Errorf("New with a %T = %v, %v; want an error", wrongConfig{}, s, err)
+			}
+			for i := range 2 {
+				s, err := spec.Factory.New(spec.Config, sources.Settings{Name: fmt.Sprintf("%s.s%d", typ, i), Logger: slog.New(slog.DiscardHandler)})
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				if s == nil {
+					t.Fatal("New returned a nil source and no error")
+				}
+			}
+			if n := dialedBefore(t, addr, conns); n != 0 {
+				t.Errorf("New made %d connections to %s; constructors do no I/O", n, addr)
+			}
+		})
+	}
+}
