@@ -290,10 +290,10 @@ route "r" {
 	}
 }
 
-// TestSecondSignalExitsAtOnce: with the sink down, the first SIGINT starts a
-// graceful shutdown that would wait 30 s; a second SIGINT exits within a
-// second, with the undelivered exit code.
-func TestSecondSignalExitsAtOnce(t *testing.T) {
+// retryingToDeadHEC starts a forwarder whose only sink points at a dead
+// address, and returns once it is retrying.
+func retryingToDeadHEC(t *testing.T, shutdownTimeout string) *proc {
+	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "f.hcl")
 	writeConf(t, cfg, `
 source "demo" "d" { rate = 2000 }
@@ -303,8 +303,16 @@ route "r" {
   to   = [sink.splunk_hec.main]
 }
 `)
-	p := startProc(t, cfg, "--admin=", "--no-watch", "--shutdown-timeout=30s")
+	p := startProc(t, cfg, "--admin=", "--no-watch", "--shutdown-timeout="+shutdownTimeout)
 	waitUntil(t, "retries", 20*time.Second, func() bool { return strings.Contains(p.log(), "retrying") })
+	return p
+}
+
+// TestSecondSignalExitsAtOnce: with the sink down, the first SIGINT starts a
+// graceful shutdown that would wait 30 s; a second SIGINT exits within a
+// second, with the undelivered exit code.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	p := retryingToDeadHEC(t, "30s")
 	p.signal(t, os.Interrupt)
 	time.Sleep(500 * time.Millisecond)
 	if code := p.exitCode(0); code != -1 {
@@ -323,19 +331,10 @@ route "r" {
 
 // TestUndeliveredShutdownExitCode: a SIGTERM whose deadline passes with
 // batches undelivered exits with the documented code, after logging what is
-// pending; a shutdown that delivered everything exits 0.
+// pending (a shutdown that delivered everything exits 0:
+// TestReloadEveryBlockKindUnderLoad).
 func TestUndeliveredShutdownExitCode(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "f.hcl")
-	writeConf(t, cfg, `
-source "demo" "d" { rate = 2000 }
-`+hecSinkBlock("main", deadHEC(t))+`
-route "r" {
-  from = [source.demo.d]
-  to   = [sink.splunk_hec.main]
-}
-`)
-	p := startProc(t, cfg, "--admin=", "--no-watch", "--shutdown-timeout=6s")
-	waitUntil(t, "retries", 20*time.Second, func() bool { return strings.Contains(p.log(), "retrying") })
+	p := retryingToDeadHEC(t, "6s")
 	p.signal(t, syscall.SIGTERM)
 	if code := p.exitCode(20 * time.Second); code != exitUndelivered {
 		t.Errorf("exit code %d, want %d", code, exitUndelivered)
