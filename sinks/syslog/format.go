@@ -298,7 +298,7 @@ var months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", 
 // deny3164Host, deny3164Tag and deny3164PID list characters a strict RFC
 // 3164 parser cannot take in those fields.
 var (
-	deny3164Host = denySet(':')
+	deny3164Host = denySet(':', '[', ']') // a '[' would read as the start of a tag's PID
 	deny3164Tag  = denySet(':', '[', ']')
 	deny3164PID  = denySet('[', ']')
 )

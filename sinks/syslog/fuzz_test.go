@@ -101,7 +101,7 @@ func FuzzFormat(f *testing.F) {
 				t.Errorf("SD topic %q, want %q", sd["topic"], want)
 			}
 		case *rfc3164.SyslogMessage:
-			if got, want := nilDash(x.Hostname), headerWant(fm.hostname, maxHostname, ":"); got != want {
+			if got, want := nilDash(x.Hostname), headerWant(fm.hostname, maxHostname, ":[]"); got != want {
 				t.Errorf("hostname %q, want %q", got, want)
 			}
 		}
