@@ -75,7 +75,8 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 			out, err := run.Run(r.route.Rules, ev)
 			switch {
 			case out == rules.Pass:
-				kept = append(kept, item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name})
+				// Sized once after the rules, for every sink of the route.
+				kept = append(kept, item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name, size: ev.RawSize()})
 			case !r.primary: // counted and dead-lettered by the route's primary lane
 			case out == rules.Filtered:
 				r.filtered.Inc()

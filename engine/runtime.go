@@ -246,7 +246,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 
 	// 4. Swap.
 	for _, b := range built {
-		rt.startSink(b)
+		b.start()
 	}
 	old := rt.cur.Swap(snap)
 	prevSinks := rt.sinks
@@ -301,10 +301,6 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 		"sinks_reused", st.SinksReused, "sinks_new", st.SinksNew, "sinks_retired", st.SinksRetired,
 		"sources_kept", st.SourcesKept, "sources_started", st.SourcesStarted, "sources_stopped", st.SourcesGone)
 	return st, nil
-}
-
-func (rt *Runtime) startSink(r *sinkRunner) {
-	r.start()
 }
 
 // retireSink drains r in the background: a healthy sink delivers what it

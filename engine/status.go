@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -88,8 +89,8 @@ func (rt *Runtime) Status(unreadyAfter time.Duration) Status {
 	if rt.stopping.Load() {
 		st.Reasons = append(st.Reasons, "shutting down")
 	}
-	slices.SortFunc(sinkRunners, func(a, b *sinkRunner) int { return compare(a.key, b.key) })
-	slices.SortFunc(srcRunners, func(a, b *sourceRunner) int { return compare(a.key, b.key) })
+	slices.SortFunc(sinkRunners, func(a, b *sinkRunner) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(srcRunners, func(a, b *sourceRunner) int { return strings.Compare(a.key, b.key) })
 	for _, r := range sinkRunners {
 		r.errMu.Lock()
 		s := SinkStatus{Name: r.key, State: "idle", LastSuccess: r.lastOK, LastError: r.lastErr,
@@ -122,6 +123,9 @@ func (rt *Runtime) Status(unreadyAfter time.Duration) Status {
 		}
 		st.Lanes = append(st.Lanes, s)
 	}
+	// Only permanent source problems: "degraded" (the rest runs); anything
+	// else as well: "not_ready".
+	notReady := len(st.Reasons) > 0
 	if probs := rt.SourceProblems(); len(probs) > 0 {
 		st.Problems = probs
 		for src, ps := range probs {
@@ -131,30 +135,12 @@ func (rt *Runtime) Status(unreadyAfter time.Duration) Status {
 		}
 	}
 	switch {
-	case len(st.Reasons) > 0 && len(st.Reasons) == countProblems(st.Problems):
-		st.Status = "degraded"
-	case len(st.Reasons) > 0:
+	case notReady:
 		st.Status = "not_ready"
+	case len(st.Reasons) > 0:
+		st.Status = "degraded"
 	}
 	return st
-}
-
-func countProblems(m map[string][]sources.Problem) int {
-	n := 0
-	for _, ps := range m {
-		n += len(ps)
-	}
-	return n
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func gaugeValue(write func(*dto.Metric) error) float64 {

@@ -159,28 +159,8 @@ func TestAllEventsAndCheckpoints(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out.ndjson")
 	rt := startRuntime(t, sourceHCL(emu.Endpoint(), "actiontrail", out, ""))
 	waitFor(t, "all events", 120*time.Second, func() bool { return sent(rt) >= n })
-	c := &sdk.Client{Endpoint: emu.Endpoint(), AccessKeyID: akID, AccessKeySecret: akKey, HTTPClient: emu.HTTPClient(),
-		RequestTimeOut: 10 * time.Second, RetryTimeOut: 5 * time.Second}
-	ends := map[int]string{}
-	for shard := range 4 {
-		end, err := c.GetCursor(project, "actiontrail", shard, "end")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ends[shard] = end
-	}
 	waitFor(t, "checkpoints at the shard ends", 10*time.Second, func() bool {
-		g, err := emu.Group(project, "actiontrail", "siem-file-out")
-		if err != nil {
-			return false
-		}
-		ok := 0
-		for _, cp := range g.Checkpoints {
-			if cp.Checkpoint == ends[cp.Shard] {
-				ok++
-			}
-		}
-		return ok == 4
+		return checkpointsAtEnd(t, emu, "actiontrail", "siem-file-out", 4)
 	})
 	shutdown(rt)
 	seen, sample := readSeqs(t, out)
