@@ -17,7 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/forwarder/forwarder/engine/config"
+	"github.com/forwarder/forwarder/config"
 )
 
 // AdminOptions configure the admin endpoints.

@@ -16,11 +16,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/internal/fwdtest"
+	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
-	"github.com/forwarder/forwarder/sources"
 	"github.com/forwarder/forwarder/sources/demo"
 )
 
@@ -49,8 +49,8 @@ func (c *memConfig) Validate() error { return nil }
 func memFactory() sinks.Factory {
 	return sinks.Factory{
 		Type:      "mem",
-		NewConfig: func() sinks.Config { return &memConfig{} },
-		New: func(cfg sinks.Config, _ sinks.Settings) (sinks.Sink, error) {
+		NewConfig: func() plugin.Config { return &memConfig{} },
+		New: func(cfg plugin.Config, _ sinks.Settings) (sinks.Sink, error) {
 			v, _ := sinksByName.LoadOrStore(cfg.(*memConfig).Name, &memSink{got: map[string]int{}})
 			return v.(*memSink), nil
 		},
@@ -97,11 +97,11 @@ func (s *memSink) count() (distinct, total int) {
 }
 
 func registries(t testing.TB) plan.Registries {
-	reg, err := sinks.NewRegistry(memFactory(), recFactory())
+	reg, err := plugin.NewRegistry("sink", memFactory(), recFactory())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plan.Registries{Sources: map[string]sources.Factory{"demo": demo.Factory()}, Sinks: reg}
+	return plan.Registries{Sources: plugin.MustRegistry("source", demo.Factory()), Sinks: reg}
 }
 
 func compile(t *testing.T, src string) *plan.Plan { return fwdtest.Compile(t, registries(t), src) }

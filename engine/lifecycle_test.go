@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/internal/fwdtest"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/rules"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sources/demo"
@@ -36,8 +37,8 @@ func rec(name string) *recSink {
 func recFactory() sinks.Factory {
 	return sinks.Factory{
 		Type:      "rec",
-		NewConfig: func() sinks.Config { return &memConfig{} },
-		New: func(cfg sinks.Config, _ sinks.Settings) (sinks.Sink, error) {
+		NewConfig: func() plugin.Config { return &memConfig{} },
+		New: func(cfg plugin.Config, _ sinks.Settings) (sinks.Sink, error) {
 			return rec(cfg.(*memConfig).Name), nil
 		},
 		MaxInFlight: 2,

@@ -20,8 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/plan"
 	"github.com/forwarder/forwarder/internal/ctxsleep"
+	"github.com/forwarder/forwarder/plan"
 	"github.com/forwarder/forwarder/sources"
 )
 

@@ -12,9 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/internal/ctxsleep"
+	"github.com/forwarder/forwarder/plan"
 	"github.com/forwarder/forwarder/sinks"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/internal/detail"
 )
 
@@ -69,7 +69,7 @@ type Assign struct {
 	Value    Expr
 }
 
-// Spec is a rule as written: the input to Compile. engine/plan builds it
+// Spec is a rule as written: the input to Compile. plan builds it
 // from the HCL block. Steps run in this order: filter, decode_json, set,
 // meta, delete; so meta may read a field that delete then removes.
 type Spec struct {

@@ -9,7 +9,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/valyala/fastjson"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // Env is the expr environment every rule expression is compiled against.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 const sampleEvent = `{"eventId":"5f0c2d1e","eventName":"CreateAccessKey","eventSource":"ram.aliyuncs.com","eventType":"ApiCall","sourceIpAddress":"203.0.113.45","userIdentity":{"type":"ram-user","principalId":"276543210987654321","accountId":"1234567890123456","userName":"ci-deployer","accessKeyId":"LTAI5tExampleKeyId01"},"requestParameters":{"UserName":"ci-deployer"},"tags":["a","b"],"code":200}`

@@ -10,9 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // Sink writes events to one downstream.
@@ -101,29 +101,6 @@ func (e *BatchError) Unwrap() error { return e.Err }
 // ErrNotConnected tells the engine to call Connect before the next write.
 var ErrNotConnected = errors.New("not connected")
 
-// Config is a sink's decoded HCL body. Validate is fast and does no I/O; it
-// may return an *AttrError so the diagnostic points at the attribute.
-type Config interface {
-	Validate() error
-}
-
-// Warner is a Config that points out settings that are valid but probably
-// not what the user meant (an old, easily misread attribute name); the
-// engine reports each as a warning at the attribute.
-type Warner interface {
-	Warnings() []*AttrError
-}
-
-// AttrError is a Config.Validate error about one attribute. Attr is the HCL
-// attribute name, or "block.attr" for an attribute in a nested block.
-type AttrError struct {
-	Attr string
-	Err  error
-}
-
-func (e *AttrError) Error() string { return fmt.Sprintf("%s: %v", e.Attr, e.Err) }
-func (e *AttrError) Unwrap() error { return e.Err }
-
 // Settings are what the engine gives a sink besides its config.
 type Settings struct {
 	// Name is the sink's key, "type.name".
@@ -137,9 +114,9 @@ type Factory struct {
 	// Type is the first label of the sink block ("splunk_hec").
 	Type string
 	// NewConfig returns a config with defaults filled in; HCL decodes over it.
-	NewConfig func() Config
+	NewConfig func() plugin.Config
 	// New builds a sink from a validated config. It does no I/O.
-	New func(cfg Config, set Settings) (Sink, error)
+	New func(cfg plugin.Config, set Settings) (Sink, error)
 	// MaxInFlight is the default number of concurrent WriteBatch calls.
 	// Zero means 1 (ordered, one connection).
 	MaxInFlight int
@@ -153,36 +130,5 @@ type BatchDefaults struct {
 	MaxBytes  int
 }
 
-// Registry maps sink types to factories.
-type Registry struct {
-	byType map[string]Factory
-}
-
-// NewRegistry returns a registry of the given factories. Two factories of one
-// type are an error.
-func NewRegistry(fs ...Factory) (*Registry, error) {
-	r := &Registry{byType: make(map[string]Factory, len(fs))}
-	for _, f := range fs {
-		if _, dup := r.byType[f.Type]; dup {
-			return nil, fmt.Errorf("sinks: duplicate factory for type %q", f.Type)
-		}
-		r.byType[f.Type] = f
-	}
-	return r, nil
-}
-
-// Lookup returns the factory of a type.
-func (r *Registry) Lookup(typ string) (Factory, bool) {
-	f, ok := r.byType[typ]
-	return f, ok
-}
-
-// Types lists the registered types, sorted (for "did you mean").
-func (r *Registry) Types() []string {
-	ts := make([]string, 0, len(r.byType))
-	for t := range r.byType {
-		ts = append(ts, t)
-	}
-	sort.Strings(ts)
-	return ts
-}
+// TypeName returns the block type, for plugin.Registry.
+func (f Factory) TypeName() string { return f.Type }

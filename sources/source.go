@@ -10,8 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // Source reads batches until its context ends.
@@ -39,9 +39,6 @@ type Output interface {
 	// that error too.
 	Deliver(ctx context.Context, b *event.Batch, done func(error)) error
 }
-
-// Config is a source's decoded HCL body; see sinks.Config.
-type Config = sinks.Config
 
 // Settings are what the engine gives a source besides its config.
 type Settings struct {
@@ -116,7 +113,7 @@ type LaneConfig interface {
 	// ForLane returns a copy of the config that reads as the lane of the
 	// sink key (its own cursor, e.g. consumer group); the copy shares no
 	// mutable state with the original.
-	ForLane(sink string) Config
+	ForLane(sink string) plugin.Config
 	// LaneName is the upstream name of the lane of the sink key (the
 	// consumer group), for diagnostics and docs.
 	LaneName(sink string) string
@@ -127,7 +124,10 @@ type Factory struct {
 	// Type is the first label of the source block ("sls").
 	Type string
 	// NewConfig returns a config with defaults filled in.
-	NewConfig func() Config
+	NewConfig func() plugin.Config
 	// New builds a source from a validated config. It does no I/O.
-	New func(cfg Config, set Settings) (Source, error)
+	New func(cfg plugin.Config, set Settings) (Source, error)
 }
+
+// TypeName returns the block type, for plugin.Registry.
+func (f Factory) TypeName() string { return f.Type }

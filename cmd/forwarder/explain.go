@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/plan"
 )
 
 // explainPushDown prints, per source lane, what it asks SLS to filter.

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
 )
 
 // secretBases are minimal valid bodies of every built-in type; the test
@@ -102,7 +102,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		attrs []string
 	}
 	var kinds []kind
-	for name, f := range reg.Sources {
+	for _, name := range reg.Sources.Types() {
+		f, _ := reg.Sources.Lookup(name)
 		kinds = append(kinds, kind{"source." + name, hclAttrs(reflect.TypeOf(f.NewConfig()), "")})
 	}
 	for _, name := range reg.Sinks.Types() {

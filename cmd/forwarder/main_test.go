@@ -26,7 +26,7 @@ func write(t *testing.T, name, src string) string {
 	return p
 }
 
-const broken = "../../engine/plan/testdata/broken.hcl"
+const broken = "../../plan/testdata/broken.hcl"
 
 func TestCLI(t *testing.T) {
 	wrongExpect := write(t, "wrong.hcl", `

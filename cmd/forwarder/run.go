@@ -16,10 +16,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/reload"
+	"github.com/forwarder/forwarder/reload"
 )
 
 func ignoreUnchanged(err error) error {

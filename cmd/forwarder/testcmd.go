@@ -6,9 +6,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
-	"github.com/forwarder/forwarder/engine/testrun"
+	"github.com/forwarder/forwarder/config"
+	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/testrun"
 )
 
 type testCmd struct {

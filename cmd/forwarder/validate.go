@@ -5,7 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/forwarder/forwarder/engine/config"
+	"github.com/forwarder/forwarder/config"
 )
 
 type validateCmd struct {

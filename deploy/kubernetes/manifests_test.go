@@ -16,9 +16,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
+	"github.com/forwarder/forwarder/plan"
 )
 
 // object is the part of a manifest the checks read.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/plan"
 )
 
 // Compile writes src to a file in a temporary directory and compiles it in

@@ -14,10 +14,10 @@ import (
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
+	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // attr is one attribute of the reference.
@@ -34,7 +34,7 @@ type block struct {
 	blocks []*block
 }
 
-// handDoc describes an attribute whose schema (engine/config, engine/plan)
+// handDoc describes an attribute whose schema (config, plan)
 // carries no Go doc comment. An attribute missing here is still listed.
 type handDoc struct{ typ, def, doc, example string }
 
@@ -140,13 +140,8 @@ func writeConfigReference(w io.Writer, root string) error {
 	}
 
 	p("## Sources\n\n%s\n\n", handBlockDocs["source"])
-	types := make([]string, 0, len(reg.Sources))
-	for t := range reg.Sources {
-		types = append(types, t)
-	}
-	sort.Strings(types)
-	for _, t := range types {
-		f := reg.Sources[t]
+	for _, t := range reg.Sources.Types() {
+		f, _ := reg.Sources.Lookup(t)
 		blk := componentBlock(x, "source", t, f.NewConfig)
 		renderBlock(w, blk, 3)
 	}
@@ -272,7 +267,7 @@ func hclTag(sf reflect.StructField) (name, kind string, ok bool) {
 	return name, kind, true
 }
 
-var secretType = reflect.TypeOf(sinks.Secret(""))
+var secretType = reflect.TypeOf(plugin.Secret(""))
 
 // goType names an attribute's type for readers.
 func goType(t reflect.Type, name, doc string) string {
@@ -401,7 +396,7 @@ func (p *prober) probe(index []int, attrPath string) (checked string) {
 	default:
 		return ""
 	}
-	c, ok := cfg.(sinks.Config)
+	c, ok := cfg.(plugin.Config)
 	if !ok {
 		return ""
 	}
@@ -414,7 +409,7 @@ func (p *prober) probe(index []int, attrPath string) (checked string) {
 		errs = j.Unwrap()
 	}
 	for _, e := range errs {
-		var ae *sinks.AttrError
+		var ae *plugin.AttrError
 		if errors.As(e, &ae) && ae.Attr == attrPath {
 			return cleanCheck(ae.Err.Error())
 		}

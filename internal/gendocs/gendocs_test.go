@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
+	"github.com/forwarder/forwarder/plan"
 )
 
 func TestCleanCheck(t *testing.T) {
@@ -97,7 +97,8 @@ func TestReferenceCoversEverything(t *testing.T) {
 		}
 	}
 	reg := builtin.Registries()
-	for typ, f := range reg.Sources {
+	for _, typ := range reg.Sources.Types() {
+		f, _ := reg.Sources.Lookup(typ)
 		walk("### `source \""+typ+"\" \"NAME\"`", reflect.TypeOf(f.NewConfig()))
 	}
 	for _, typ := range reg.Sinks.Types() {

@@ -1,6 +1,6 @@
 // Command gendocs writes the generated references docs/configuration.md
-// and docs/metrics.md from the code: the block schemas of engine/config,
-// the engine-owned sink settings of engine/plan, every registered source
+// and docs/metrics.md from the code: the block schemas of config,
+// the engine-owned sink settings of plan, every registered source
 // and sink factory's config struct (hcl tags, Go doc comments, the defaults
 // NewConfig fills in, the values Validate accepts) and the metrics
 // engine.NewMetrics registers. scripts/test.sh regenerates both files and

@@ -3,7 +3,7 @@ package slsemu
 import (
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // LogFromEvent converts an event's time and content fields into an SLS log,

@@ -17,7 +17,8 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 )
 
@@ -36,7 +37,7 @@ type Config struct {
 // Validate checks the config.
 func (c *Config) Validate() error {
 	if c.Path == "" {
-		return &sinks.AttrError{Attr: "path", Err: errors.New("must not be empty; use \"-\" for standard output")}
+		return &plugin.AttrError{Attr: "path", Err: errors.New("must not be empty; use \"-\" for standard output")}
 	}
 	return nil
 }
@@ -45,8 +46,8 @@ func (c *Config) Validate() error {
 func Factory() sinks.Factory {
 	return sinks.Factory{
 		Type:      "file",
-		NewConfig: func() sinks.Config { return &Config{} },
-		New: func(cfg sinks.Config, set sinks.Settings) (sinks.Sink, error) {
+		NewConfig: func() plugin.Config { return &Config{} },
+		New: func(cfg plugin.Config, set sinks.Settings) (sinks.Sink, error) {
 			c, ok := cfg.(*Config)
 			if !ok {
 				return nil, fmt.Errorf("file: config is a %T, want *file.Config", cfg)

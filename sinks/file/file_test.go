@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/sinks"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/sources/demo"
 )
 

@@ -9,7 +9,7 @@ import (
 	_ "time/tzdata" // time_zone works on hosts without a zoneinfo database
 
 	"github.com/forwarder/forwarder/internal/units"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // Type is the sink type, the first label of `sink "object_store" "name" {…}`.
@@ -65,9 +65,9 @@ type Config struct {
 	// versitygw on 127.0.0.1 need path style.
 	PathStyle bool `hcl:"path_style,optional" json:"path_style"`
 	// AccessKeyID, AccessKeySecret and SecurityToken (STS) sign requests.
-	AccessKeyID     sinks.Secret `hcl:"access_key_id,optional" json:"access_key_id"`
-	AccessKeySecret sinks.Secret `hcl:"access_key_secret,optional" json:"access_key_secret"`
-	SecurityToken   sinks.Secret `hcl:"security_token,optional" json:"security_token,omitempty"`
+	AccessKeyID     plugin.Secret `hcl:"access_key_id,optional" json:"access_key_id"`
+	AccessKeySecret plugin.Secret `hcl:"access_key_secret,optional" json:"access_key_secret"`
+	SecurityToken   plugin.Secret `hcl:"security_token,optional" json:"security_token,omitempty"`
 
 	// Prefix starts every object key, for example "actiontrail/".
 	Prefix string `hcl:"prefix,optional" json:"prefix,omitempty"`
@@ -112,7 +112,7 @@ type Config struct {
 
 	CSV     *CSVConfig     `hcl:"csv,block" json:"csv,omitempty"`
 	Parquet *ParquetConfig `hcl:"parquet,block" json:"parquet,omitempty"`
-	TLS     *sinks.TLS     `hcl:"tls,block" json:"tls,omitempty"`
+	TLS     *plugin.TLS    `hcl:"tls,block" json:"tls,omitempty"`
 }
 
 // CSVConfig is the `csv {}` block.
@@ -178,7 +178,7 @@ func (c *Config) Validate() error {
 }
 
 func attrErr(attr, format string, args ...any) error {
-	return &sinks.AttrError{Attr: attr, Err: fmt.Errorf(format, args...)}
+	return &plugin.AttrError{Attr: attr, Err: fmt.Errorf(format, args...)}
 }
 
 func (c *Config) settings() (*settings, error) {
@@ -287,7 +287,7 @@ func (c *Config) settings() (*settings, error) {
 		n, err := units.ParseSize(v)
 		switch {
 		case err != nil:
-			errs = append(errs, &sinks.AttrError{Attr: attr, Err: err})
+			errs = append(errs, &plugin.AttrError{Attr: attr, Err: err})
 		case n < min || n > max:
 			fail(attr, "must be between %s and %s", human(min), human(max))
 		}
@@ -300,7 +300,7 @@ func (c *Config) settings() (*settings, error) {
 		d, err := units.ParseDuration(v)
 		switch {
 		case err != nil:
-			errs = append(errs, &sinks.AttrError{Attr: attr, Err: err})
+			errs = append(errs, &plugin.AttrError{Attr: attr, Err: err})
 		case d <= 0:
 			fail(attr, "must be longer than zero")
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 func TestValidate(t *testing.T) {
@@ -43,7 +43,7 @@ func TestValidate(t *testing.T) {
 		{"age", func(c *Config) { c.MaxObjectAge = "0s" }, "max_object_age", "longer than zero"},
 		{"idle", func(c *Config) { c.FlushIdle = "soon" }, "flush_idle", "invalid duration"},
 		{"open", func(c *Config) { c.MaxOpenObjects = 0 }, "max_open_objects", "at least 1"},
-		{"tls over http", func(c *Config) { c.Endpoint, c.TLS = "http://127.0.0.1:1", &sinks.TLS{} }, "tls", "https"},
+		{"tls over http", func(c *Config) { c.Endpoint, c.TLS = "http://127.0.0.1:1", &plugin.TLS{} }, "tls", "https"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,7 +58,7 @@ func TestValidate(t *testing.T) {
 				}
 				return
 			}
-			var ae *sinks.AttrError
+			var ae *plugin.AttrError
 			if !errors.As(err, &ae) || ae.Attr != tt.attr || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("Validate = %v; want an error on %s containing %q", err, tt.attr, tt.msg)
 			}

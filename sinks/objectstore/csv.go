@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // column names one value of an event: a reserved SLS field or a content
@@ -92,7 +92,7 @@ func single(attr string, v *string, def byte, errs *[]error) byte {
 		return def
 	}
 	if len(*v) != 1 || (*v)[0] == '\r' || (*v)[0] == '\n' {
-		*errs = append(*errs, &sinks.AttrError{Attr: "csv." + attr, Err: fmt.Errorf("must be one ASCII character other than CR or LF, not %q", *v)})
+		*errs = append(*errs, &plugin.AttrError{Attr: "csv." + attr, Err: fmt.Errorf("must be one ASCII character other than CR or LF, not %q", *v)})
 		return def
 	}
 	return (*v)[0]
@@ -105,18 +105,18 @@ func (c *CSVConfig) compile() (*csvFormat, error) {
 	f.quote = single("quote", c.Quote, '"', &errs)
 	f.escape = single("escape", c.Escape, f.quote, &errs)
 	if f.delim == f.quote {
-		errs = append(errs, &sinks.AttrError{Attr: "csv.quote", Err: errors.New("must differ from the delimiter")})
+		errs = append(errs, &plugin.AttrError{Attr: "csv.quote", Err: errors.New("must differ from the delimiter")})
 	}
 	if len(c.Columns) == 0 {
-		errs = append(errs, &sinks.AttrError{Attr: "csv.columns", Err: errors.New("must list at least one field")})
+		errs = append(errs, &plugin.AttrError{Attr: "csv.columns", Err: errors.New("must list at least one field")})
 	}
 	seen := map[string]bool{}
 	for _, name := range c.Columns {
 		switch {
 		case name == "":
-			errs = append(errs, &sinks.AttrError{Attr: "csv.columns", Err: errors.New("column names must not be empty")})
+			errs = append(errs, &plugin.AttrError{Attr: "csv.columns", Err: errors.New("column names must not be empty")})
 		case seen[name]:
-			errs = append(errs, &sinks.AttrError{Attr: "csv.columns", Err: fmt.Errorf("%q is listed twice", name)})
+			errs = append(errs, &plugin.AttrError{Attr: "csv.columns", Err: fmt.Errorf("%q is listed twice", name)})
 		}
 		seen[name] = true
 		f.cols = append(f.cols, newColumn(name))

@@ -18,7 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/forwarder/forwarder/engine/builtin"
+	"github.com/forwarder/forwarder/builtin"
 	"github.com/forwarder/forwarder/internal/fwdtest"
 )
 

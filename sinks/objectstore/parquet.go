@@ -15,8 +15,8 @@ import (
 	"github.com/parquet-go/parquet-go/compress/uncompressed"
 	pqzstd "github.com/parquet-go/parquet-go/compress/zstd"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // Parquet column types, the SLS shipper's set.
@@ -49,13 +49,13 @@ func validateColumns(cols []ParquetColumn) error {
 	for _, c := range cols {
 		switch {
 		case c.Name == "":
-			errs = append(errs, &sinks.AttrError{Attr: "parquet.column", Err: errors.New("column names must not be empty")})
+			errs = append(errs, &plugin.AttrError{Attr: "parquet.column", Err: errors.New("column names must not be empty")})
 		case seen[c.Name]:
-			errs = append(errs, &sinks.AttrError{Attr: "parquet.column", Err: fmt.Errorf("column %q is declared twice", c.Name)})
+			errs = append(errs, &plugin.AttrError{Attr: "parquet.column", Err: fmt.Errorf("column %q is declared twice", c.Name)})
 		}
 		seen[c.Name] = true
 		if _, ok := parquetTypes[c.Type]; !ok {
-			errs = append(errs, &sinks.AttrError{Attr: "parquet.column.type", Err: fmt.Errorf(
+			errs = append(errs, &plugin.AttrError{Attr: "parquet.column.type", Err: fmt.Errorf(
 				"column %q: type must be string, boolean, int32, int64, float or double, not %q", c.Name, c.Type)})
 		}
 	}

@@ -12,7 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 )
 
@@ -25,8 +26,8 @@ import (
 func Factory() sinks.Factory {
 	return sinks.Factory{
 		Type:      Type,
-		NewConfig: func() sinks.Config { return NewConfig() },
-		New: func(cfg sinks.Config, set sinks.Settings) (sinks.Sink, error) {
+		NewConfig: func() plugin.Config { return NewConfig() },
+		New: func(cfg plugin.Config, set sinks.Settings) (sinks.Sink, error) {
 			c, ok := cfg.(*Config)
 			if !ok {
 				return nil, fmt.Errorf("%s: config is a %T, want *objectstore.Config", Type, cfg)

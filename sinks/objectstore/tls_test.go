@@ -12,7 +12,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/forwarder/forwarder/internal/testcerts"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // TestHTTPSUploadsForOSS: over https every upload, single PUT and multipart
@@ -41,7 +41,7 @@ func TestHTTPSUploadsForOSS(t *testing.T) {
 	defer srv.Close()
 
 	c := testConfig(srv.URL)
-	c.TLS = &sinks.TLS{CAFile: certs.CAFile}
+	c.TLS = &plugin.TLS{CAFile: certs.CAFile}
 	c.Compression = CompressionNone
 	c.PartSize = "5MiB"
 	s := connect(t, c)
@@ -73,7 +73,7 @@ func TestHTTPSUploadsForOSS(t *testing.T) {
 	}
 
 	bad := testConfig(srv.URL)
-	bad.TLS = &sinks.TLS{CAFile: certs.OtherCAFile}
+	bad.TLS = &plugin.TLS{CAFile: certs.OtherCAFile}
 	bs, err := New(bad, sinksSettings())
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@ package splunkhec
 import (
 	"testing"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // TestEncodeAllocs is the CI gate on the HEC encode path: once the batch

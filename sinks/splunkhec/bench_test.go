@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/sinks/splunkhec/hectest"
 )
 

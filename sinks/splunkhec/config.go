@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/forwarder/forwarder/internal/units"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // Type is the sink type, the first label of `sink "splunk_hec" "name" {…}`.
@@ -42,7 +42,7 @@ const (
 
 // Config is the body of a `sink "splunk_hec" "name" { … }` block. Its JSON
 // form is the sink's fingerprint: a changed attribute rebuilds the sink on
-// reload. The token's JSON form is a hash (sinks.Secret).
+// reload. The token's JSON form is a hash (plugin.Secret).
 //
 // Durations are Go-style strings ("500ms", "5m"). The engine decodes
 // `batch {}`, `in_flight` and retry settings itself.
@@ -52,7 +52,7 @@ type Config struct {
 	// https://proxy/splunk/services/collector/event.
 	Endpoint string `hcl:"endpoint" json:"endpoint"`
 	// Token is the HEC token, sent as `Authorization: Splunk <token>`.
-	Token sinks.Secret `hcl:"token" json:"token"`
+	Token plugin.Secret `hcl:"token" json:"token"`
 	// EndpointType is "event" (default) or "raw".
 	EndpointType string `hcl:"endpoint_type,optional" json:"endpoint_type"`
 	// Path replaces the collector path (/services/collector/event or
@@ -87,7 +87,7 @@ type Config struct {
 	// MaxIdleConns is how many keep-alive connections are kept open.
 	MaxIdleConns int `hcl:"max_idle_conns,optional" json:"max_idle_conns"`
 	// TLS configures certificate verification and mutual TLS.
-	TLS *sinks.TLS `hcl:"tls,block" json:"tls,omitempty"`
+	TLS *plugin.TLS `hcl:"tls,block" json:"tls,omitempty"`
 }
 
 // NewConfig returns a Config with the defaults filled in; HCL decodes over it.
@@ -104,7 +104,7 @@ func NewConfig() *Config {
 }
 
 // Validate checks every attribute without I/O. It reports every bad
-// attribute (errors.Join of *sinks.AttrError, each naming its attribute, so
+// attribute (errors.Join of *plugin.AttrError, each naming its attribute, so
 // the plan can skip those whose value comes from env()); none of the errors
 // contains the token.
 func (c *Config) Validate() error {
@@ -124,7 +124,7 @@ type settings struct {
 }
 
 func attrErr(attr string, format string, args ...any) error {
-	return &sinks.AttrError{Attr: attr, Err: fmt.Errorf(format, args...)}
+	return &plugin.AttrError{Attr: attr, Err: fmt.Errorf(format, args...)}
 }
 
 func (c *Config) settings() (*settings, error) {
@@ -232,7 +232,7 @@ func (c *Config) settings() (*settings, error) {
 func positiveDuration(attr, v string) (time.Duration, error) {
 	d, err := units.ParseDuration(v)
 	if err != nil {
-		return 0, &sinks.AttrError{Attr: attr, Err: err}
+		return 0, &plugin.AttrError{Attr: attr, Err: err}
 	}
 	if d <= 0 {
 		return 0, attrErr(attr, "must be longer than zero")

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/forwarder/forwarder/sinks"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/forwarder/forwarder/plugin"
+	"github.com/forwarder/forwarder/sinks"
 )
 
 func decodeHCL(t *testing.T, src string) (*Config, hcl.Diagnostics) {
@@ -47,7 +49,7 @@ tls {
 	want.Fields = []string{"user", "__topic__"}
 	want.IndexerAck = true
 	want.AckTimeout = "2m"
-	want.TLS = &sinks.TLS{CAFile: "/etc/forwarder/corp-ca.pem", ServerName: "splunk.corp.example"}
+	want.TLS = &plugin.TLS{CAFile: "/etc/forwarder/corp-ca.pem", ServerName: "splunk.corp.example"}
 	if d := cmp.Diff(want, c); d != "" {
 		t.Fatalf("decoded config (-want +got):\n%s", d)
 	}
@@ -112,8 +114,8 @@ func TestValidate(t *testing.T) {
 		{"ack_timeout", func(c *Config) { c.AckTimeout = "-1s" }, []string{"ack_timeout"}},
 		{"poll longer than timeout", func(c *Config) { c.IndexerAck = true; c.AckPollInterval = "10m" }, []string{"ack_poll_interval"}},
 		{"max_idle_conns", func(c *Config) { c.MaxIdleConns = 0 }, []string{"max_idle_conns"}},
-		{"tls over http", func(c *Config) { c.Endpoint = "http://splunk:8088"; c.TLS = &sinks.TLS{} }, []string{"tls"}},
-		{"tls block", func(c *Config) { c.TLS = &sinks.TLS{CertFile: "c.pem"} }, []string{"tls.cert_file"}},
+		{"tls over http", func(c *Config) { c.Endpoint = "http://splunk:8088"; c.TLS = &plugin.TLS{} }, []string{"tls"}},
+		{"tls block", func(c *Config) { c.TLS = &plugin.TLS{CertFile: "c.pem"} }, []string{"tls.cert_file"}},
 		{"several", func(c *Config) { c.Endpoint = ""; c.Compression = "zstd"; c.Timeout = "x" }, []string{"endpoint", "compression", "timeout"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,7 +131,7 @@ func TestValidate(t *testing.T) {
 					errs = j.Unwrap()
 				}
 				for _, e := range errs {
-					var ae *sinks.AttrError
+					var ae *plugin.AttrError
 					if !errors.As(e, &ae) {
 						t.Fatalf("error %v is not an *AttrError", e)
 					}
@@ -151,7 +153,7 @@ func TestFactory(t *testing.T) {
 	if f.Type != "splunk_hec" || f.MaxInFlight != MaxInFlight || f.Batch.MaxEvents <= 0 || f.Batch.MaxBytes <= 0 {
 		t.Fatalf("factory %+v", f)
 	}
-	if _, err := sinks.NewRegistry(f); err != nil {
+	if _, err := plugin.NewRegistry("sink", f); err != nil {
 		t.Fatal(err)
 	}
 	c := f.NewConfig().(*Config)

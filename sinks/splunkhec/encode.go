@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/klauspost/compress/gzip"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/sinks"
 )
 

@@ -41,7 +41,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 )
 
@@ -54,8 +55,8 @@ const MaxInFlight = 4
 func Factory() sinks.Factory {
 	return sinks.Factory{
 		Type:      Type,
-		NewConfig: func() sinks.Config { return NewConfig() },
-		New: func(cfg sinks.Config, set sinks.Settings) (sinks.Sink, error) {
+		NewConfig: func() plugin.Config { return NewConfig() },
+		New: func(cfg plugin.Config, set sinks.Settings) (sinks.Sink, error) {
 			c, ok := cfg.(*Config)
 			if !ok {
 				return nil, fmt.Errorf("%s: config is a %T, want *splunkhec.Config", Type, cfg)
@@ -180,7 +181,7 @@ func (s *Sink) Connect(ctx context.Context) error {
 	if s.set.base.Scheme == "https" {
 		t := s.cfg.TLS
 		if t == nil {
-			t = &sinks.TLS{}
+			t = &plugin.TLS{}
 		}
 		var err error
 		if tlsCfg, err = t.Build(); err != nil {

@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sinks/splunkhec/hectest"
-	"github.com/google/go-cmp/cmp"
 )
 
 // TestWriteBatchIndexes sends a batch with and without gzip, on the event
@@ -429,7 +431,7 @@ func TestWrongToken(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs syncBuffer
 			c := testConfig(srv)
-			c.Token = sinks.Secret(tc.token)
+			c.Token = plugin.Secret(tc.token)
 			c.IndexerAck = true
 			s := connect(t, c, &logs)
 			before := srv.Posts()
@@ -470,7 +472,7 @@ func TestTokenNeverInValidateErrors(t *testing.T) {
 	c.Endpoint = "https://splunk.example:8088"
 	c.Token = "secret token\n"
 	err := c.Validate()
-	var ae *sinks.AttrError
+	var ae *plugin.AttrError
 	if !errors.As(err, &ae) || ae.Attr != "token" {
 		t.Fatalf("Validate = %v, want an AttrError on token", err)
 	}

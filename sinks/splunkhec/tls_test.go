@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/forwarder/forwarder/internal/testcerts"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sinks/splunkhec/hectest"
 )
@@ -21,20 +22,20 @@ func TestTLS(t *testing.T) {
 		name     string
 		srv      *hectest.Server
 		endpoint func(*hectest.Server) string
-		tls      *sinks.TLS
+		tls      *plugin.TLS
 		wantErr  string // "" means events are indexed
 	}{
-		{name: "trusted CA", srv: srv, tls: &sinks.TLS{CAFile: certs.CAFile}},
+		{name: "trusted CA", srv: srv, tls: &plugin.TLS{CAFile: certs.CAFile}},
 		{name: "system roots do not know the CA", srv: srv, tls: nil, wantErr: "certificate"},
-		{name: "another CA", srv: srv, tls: &sinks.TLS{CAFile: certs.OtherCAFile}, wantErr: "certificate"},
-		{name: "server_name matches", srv: srv, tls: &sinks.TLS{CAFile: certs.CAFile, ServerName: "localhost"}},
-		{name: "server_name does not match", srv: srv, tls: &sinks.TLS{CAFile: certs.CAFile, ServerName: "splunk.other.example"}, wantErr: "splunk.other.example"},
-		{name: "by host name", srv: srv, endpoint: func(s *hectest.Server) string { return strings.Replace(s.URL(), "127.0.0.1", "localhost", 1) }, tls: &sinks.TLS{CAFile: certs.CAFile}},
-		{name: "insecure_skip_verify", srv: srv, tls: &sinks.TLS{InsecureSkipVerify: true}},
-		{name: "mTLS", srv: mtls, tls: &sinks.TLS{CAFile: certs.CAFile, CertFile: certs.ClientCert, KeyFile: certs.ClientKey}},
-		{name: "mTLS without a client certificate", srv: mtls, tls: &sinks.TLS{CAFile: certs.CAFile}, wantErr: "certificate"},
-		{name: "TLS 1.3 minimum", srv: srv, tls: &sinks.TLS{CAFile: certs.CAFile, MinVersion: "1.3"}},
-		{name: "missing ca_file", srv: srv, tls: &sinks.TLS{CAFile: certs.CAFile + ".missing"}, wantErr: "ca_file"},
+		{name: "another CA", srv: srv, tls: &plugin.TLS{CAFile: certs.OtherCAFile}, wantErr: "certificate"},
+		{name: "server_name matches", srv: srv, tls: &plugin.TLS{CAFile: certs.CAFile, ServerName: "localhost"}},
+		{name: "server_name does not match", srv: srv, tls: &plugin.TLS{CAFile: certs.CAFile, ServerName: "splunk.other.example"}, wantErr: "splunk.other.example"},
+		{name: "by host name", srv: srv, endpoint: func(s *hectest.Server) string { return strings.Replace(s.URL(), "127.0.0.1", "localhost", 1) }, tls: &plugin.TLS{CAFile: certs.CAFile}},
+		{name: "insecure_skip_verify", srv: srv, tls: &plugin.TLS{InsecureSkipVerify: true}},
+		{name: "mTLS", srv: mtls, tls: &plugin.TLS{CAFile: certs.CAFile, CertFile: certs.ClientCert, KeyFile: certs.ClientKey}},
+		{name: "mTLS without a client certificate", srv: mtls, tls: &plugin.TLS{CAFile: certs.CAFile}, wantErr: "certificate"},
+		{name: "TLS 1.3 minimum", srv: srv, tls: &plugin.TLS{CAFile: certs.CAFile, MinVersion: "1.3"}},
+		{name: "missing ca_file", srv: srv, tls: &plugin.TLS{CAFile: certs.CAFile + ".missing"}, wantErr: "ca_file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := testConfig(tc.srv)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // benchEvent is an ActionTrail-like audit record as SLS delivers it: every

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/forwarder/forwarder/internal/units"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // Config is the body of a `sink "syslog" "NAME" { … }` block. HCL decodes
@@ -77,7 +77,7 @@ type Config struct {
 	AckHold string `hcl:"ack_hold,optional" json:"ack_hold"`
 
 	// TLS configures protocol "tls"; verification is on by default.
-	TLS *sinks.TLS `hcl:"tls,block" json:"tls,omitempty"`
+	TLS *plugin.TLS `hcl:"tls,block" json:"tls,omitempty"`
 	// KV, CEF and LEEF hold the settings of those encodings.
 	KV   *KVConfig   `hcl:"kv,block" json:"kv,omitempty"`
 	CEF  *CEFConfig  `hcl:"cef,block" json:"cef,omitempty"`
@@ -196,10 +196,10 @@ func defaultLEEF() *LEEFConfig {
 }
 
 func attrErr(attr string, format string, args ...any) error {
-	return &sinks.AttrError{Attr: attr, Err: fmt.Errorf(format, args...)}
+	return &plugin.AttrError{Attr: attr, Err: fmt.Errorf(format, args...)}
 }
 
-// Validate checks every attribute without I/O. Errors are *sinks.AttrError.
+// Validate checks every attribute without I/O. Errors are *plugin.AttrError.
 func (c *Config) Validate() error {
 	_, err := c.resolve()
 	return err
@@ -279,12 +279,12 @@ func (c *Config) resolve() (*settings, error) {
 	}
 	loc, err := parseZone(c.Timezone)
 	if err != nil {
-		return nil, &sinks.AttrError{Attr: "timezone", Err: err}
+		return nil, &plugin.AttrError{Attr: "timezone", Err: err}
 	}
 	s.loc = loc
 	n, err := units.ParseSize(c.UDPMaxSize)
 	if err != nil {
-		return nil, &sinks.AttrError{Attr: "udp_max_size", Err: err}
+		return nil, &plugin.AttrError{Attr: "udp_max_size", Err: err}
 	}
 	if n < 64 || n > maxUDPPayload {
 		return nil, attrErr("udp_max_size", "%d bytes is out of range 64–%d", n, maxUDPPayload)
@@ -296,7 +296,7 @@ func (c *Config) resolve() (*settings, error) {
 	s.udpTruncate = c.UDPOversize == "truncate"
 	m, err := units.ParseSize(c.MaxMessageSize)
 	if err != nil {
-		return nil, &sinks.AttrError{Attr: "max_message_size", Err: err}
+		return nil, &plugin.AttrError{Attr: "max_message_size", Err: err}
 	}
 	if m < minMessageSize || m > maxMessageSize {
 		return nil, attrErr("max_message_size", "%d bytes is out of range %d–%d", m, minMessageSize, maxMessageSize)
@@ -317,7 +317,7 @@ func (c *Config) resolve() (*settings, error) {
 	} {
 		v, err := units.ParseDuration(d.val)
 		if err != nil {
-			return nil, &sinks.AttrError{Attr: d.attr, Err: err}
+			return nil, &plugin.AttrError{Attr: d.attr, Err: err}
 		}
 		*d.dst = v
 	}
@@ -437,7 +437,7 @@ func (s *settings) resolveLEEF(l *LEEFConfig) error {
 	}
 	delim, err := parseLEEFDelimiter(s.leef.Delimiter)
 	if err != nil {
-		return &sinks.AttrError{Attr: "leef.delimiter", Err: err}
+		return &plugin.AttrError{Attr: "leef.delimiter", Err: err}
 	}
 	if s.leef.FormatVersion == "1.0" && delim != '\t' {
 		return attrErr("leef.delimiter", "LEEF 1.0 always uses TAB; set format_version = \"2.0\" for a custom delimiter")

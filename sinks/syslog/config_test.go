@@ -5,10 +5,12 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/forwarder/forwarder/sinks"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/forwarder/forwarder/plugin"
+	"github.com/forwarder/forwarder/sinks"
 )
 
 func decodeHCL(t *testing.T, src string) (*Config, error) {
@@ -112,8 +114,8 @@ func TestConfigValidate(t *testing.T) {
 		{"connect_timeout", func(c *Config) { c.ConnectTimeout = "-1s" }, "connect_timeout"},
 		{"ack_hold", func(c *Config) { c.AckHold = "1m" }, "ack_hold"},
 		{"ack_hold off", func(c *Config) { c.AckHold = "0s" }, ""},
-		{"tls on tcp", func(c *Config) { c.TLS = &sinks.TLS{} }, "tls"},
-		{"tls half cert", func(c *Config) { c.Protocol, c.TLS = "tls", &sinks.TLS{CertFile: "c"} }, "tls.cert_file"},
+		{"tls on tcp", func(c *Config) { c.TLS = &plugin.TLS{} }, "tls"},
+		{"tls half cert", func(c *Config) { c.Protocol, c.TLS = "tls", &plugin.TLS{CertFile: "c"} }, "tls.cert_file"},
 		{"kv same separators", func(c *Config) { c.KV = &KVConfig{PairSeparator: "=", KVSeparator: "="} }, "kv.kv_separator"},
 		{"kv backslash", func(c *Config) { c.KV = &KVConfig{PairSeparator: `\`} }, "kv.pair_separator"},
 		{"kv letter", func(c *Config) { c.KV = &KVConfig{KVSeparator: "n"} }, "kv.kv_separator"},
@@ -150,9 +152,9 @@ func TestConfigValidate(t *testing.T) {
 				}
 				return
 			}
-			var ae *sinks.AttrError
+			var ae *plugin.AttrError
 			if !errors.As(err, &ae) || ae.Attr != tt.attr {
-				t.Fatalf("error %v, want *sinks.AttrError on %q", err, tt.attr)
+				t.Fatalf("error %v, want *plugin.AttrError on %q", err, tt.attr)
 			}
 		})
 	}

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // appendBody appends the message body in the configured encoding.

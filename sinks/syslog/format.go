@@ -7,7 +7,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // RFC 5424 §6 header field limits.

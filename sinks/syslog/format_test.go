@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
 	"github.com/google/go-cmp/cmp"
 	gosyslog "github.com/leodido/go-syslog/v4"
 	"github.com/leodido/go-syslog/v4/rfc3164"
 	"github.com/leodido/go-syslog/v4/rfc5424"
+
+	"github.com/forwarder/forwarder/event"
 )
 
 // mustFormatter builds a formatter from a config, failing on invalid ones.

@@ -6,10 +6,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/sinks/syslog/leeftest"
 	"github.com/leodido/go-syslog/v4/rfc3164"
 	"github.com/leodido/go-syslog/v4/rfc5424"
+
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/sinks/syslog/leeftest"
 )
 
 // fixUTF8 replaces each invalid byte with U+FFFD, as the encoders do.

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/sinks"
 	"github.com/leodido/go-syslog/v4/rfc5424"
+
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/sinks"
 )
 
 // testEvent returns the i-th test event: a sequence number to find it by,

@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // Keys written by the CEF and LEEF encoders themselves, which a keys map
@@ -136,15 +136,15 @@ func (m *keyMap) tag(name string) (string, bool) {
 // Warnings lists what is allowed but probably wrong: the old name
 // leef.version, and an SD-ID with the documentation enterprise number.
 // The engine prints them as warnings at the attribute.
-func (c *Config) Warnings() []*sinks.AttrError {
-	var out []*sinks.AttrError
+func (c *Config) Warnings() []*plugin.AttrError {
+	var out []*plugin.AttrError
 	if c.LEEF != nil && c.LEEF.Version != "" {
-		out = append(out, &sinks.AttrError{Attr: "leef.version", Err: fmt.Errorf(
+		out = append(out, &plugin.AttrError{Attr: "leef.version", Err: fmt.Errorf(
 			"the old name of format_version: the LEEF format version (here %q), not the product's; "+
 				"rename it format_version, or set product_version for the header's Version field", c.LEEF.Version)})
 	}
 	if _, pen, ok := strings.Cut(c.SDID, "@"); ok && (pen == "32473" || strings.HasPrefix(pen, "32473.")) {
-		out = append(out, &sinks.AttrError{Attr: "sd_id", Err: fmt.Errorf(
+		out = append(out, &plugin.AttrError{Attr: "sd_id", Err: fmt.Errorf(
 			"%q uses 32473, the enterprise number reserved for documentation (RFC 5612); use your organisation's IANA private enterprise number", c.SDID)})
 	}
 	return out

@@ -4,8 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/forwarder/forwarder/event"
 )
 
 func TestAppendTagKey(t *testing.T) {

@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/internal/testcerts"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sinks/syslog/rsyslogtest"
-	"github.com/google/go-cmp/cmp"
 )
 
 // peer is one rsyslog configuration under test.
@@ -46,7 +48,7 @@ func startPeer(t *testing.T, p peer) (*rsyslogtest.Server, *Config) {
 		}
 	case "tls":
 		c.Address = srv.TLSAddr
-		c.TLS = &sinks.TLS{CAFile: certs.CAFile, ServerName: "localhost"}
+		c.TLS = &plugin.TLS{CAFile: certs.CAFile, ServerName: "localhost"}
 		if p.mutual {
 			c.TLS.CertFile, c.TLS.KeyFile = certs.ClientCert, certs.ClientKey
 		}

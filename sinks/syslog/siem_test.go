@@ -12,13 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/config"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/rules"
-	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sinks/syslog/leeftest"
-	"github.com/forwarder/forwarder/sources"
 	"github.com/forwarder/forwarder/sources/demo"
 )
 
@@ -96,11 +95,11 @@ func loadActionTrail(t *testing.T) *actionTrail {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	reg, err := sinks.NewRegistry(Factory())
+	reg, err := plugin.NewRegistry("sink", Factory())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, diags := plan.Compile(cfg, plan.Registries{Sources: map[string]sources.Factory{"demo": demo.Factory()}, Sinks: reg}, config.Run)
+	p, diags := plan.Compile(cfg, plan.Registries{Sources: plugin.MustRegistry("source", demo.Factory()), Sinks: reg}, config.Run)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

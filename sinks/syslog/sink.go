@@ -12,7 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 )
 
@@ -21,7 +22,7 @@ import (
 func Factory() sinks.Factory {
 	return sinks.Factory{
 		Type:        "syslog",
-		NewConfig:   func() sinks.Config { return DefaultConfig() },
+		NewConfig:   func() plugin.Config { return DefaultConfig() },
 		New:         New,
 		MaxInFlight: 1,
 		Batch:       sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 1 << 20},
@@ -34,7 +35,7 @@ func Factory() sinks.Factory {
 type Sink struct {
 	name string
 	log  *slog.Logger
-	tls  *sinks.TLS
+	tls  *plugin.TLS
 	addr string
 	set  *settings
 	f    *formatter
@@ -58,7 +59,7 @@ type buffer struct {
 const maxPooled = 16 << 20
 
 // New builds a sink from a *Config. It does no I/O.
-func New(cfg sinks.Config, set sinks.Settings) (sinks.Sink, error) {
+func New(cfg plugin.Config, set sinks.Settings) (sinks.Sink, error) {
 	c, ok := cfg.(*Config)
 	if !ok {
 		return nil, fmt.Errorf("syslog %q: config is %T, want *syslog.Config", set.Name, cfg)
@@ -96,7 +97,7 @@ func (s *Sink) Connect(ctx context.Context) error {
 	default:
 		t := s.tls
 		if t == nil {
-			t = &sinks.TLS{} // system roots, verification on
+			t = &plugin.TLS{} // system roots, verification on
 		}
 		var cfg *tls.Config
 		if cfg, err = t.Build(); err == nil {

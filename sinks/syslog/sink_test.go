@@ -13,13 +13,15 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/internal/testcerts"
-	"github.com/forwarder/forwarder/sinks"
 	gosyslog "github.com/leodido/go-syslog/v4"
 	"github.com/leodido/go-syslog/v4/octetcounting"
 	"github.com/leodido/go-syslog/v4/rfc5424"
 	"go.uber.org/goleak"
+
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/internal/testcerts"
+	"github.com/forwarder/forwarder/plugin"
+	"github.com/forwarder/forwarder/sinks"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -235,18 +237,18 @@ func TestTLS(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutual bool
-		tls    sinks.TLS
+		tls    plugin.TLS
 		ok     bool
 	}{
-		{"verified", false, sinks.TLS{CAFile: certs.CAFile}, true},
-		{"verified by name", false, sinks.TLS{CAFile: certs.CAFile, ServerName: "localhost"}, true},
-		{"wrong CA", false, sinks.TLS{CAFile: certs.OtherCAFile}, false},
-		{"system roots", false, sinks.TLS{}, false},
-		{"wrong server name", false, sinks.TLS{CAFile: certs.CAFile, ServerName: "qradar.example"}, false},
-		{"skip verify", false, sinks.TLS{InsecureSkipVerify: true}, true},
-		{"mutual", true, sinks.TLS{CAFile: certs.CAFile, CertFile: certs.ClientCert, KeyFile: certs.ClientKey}, true},
-		{"mutual without certificate", true, sinks.TLS{CAFile: certs.CAFile}, false},
-		{"tls 1.3 only", false, sinks.TLS{CAFile: certs.CAFile, MinVersion: "1.3"}, true},
+		{"verified", false, plugin.TLS{CAFile: certs.CAFile}, true},
+		{"verified by name", false, plugin.TLS{CAFile: certs.CAFile, ServerName: "localhost"}, true},
+		{"wrong CA", false, plugin.TLS{CAFile: certs.OtherCAFile}, false},
+		{"system roots", false, plugin.TLS{}, false},
+		{"wrong server name", false, plugin.TLS{CAFile: certs.CAFile, ServerName: "qradar.example"}, false},
+		{"skip verify", false, plugin.TLS{InsecureSkipVerify: true}, true},
+		{"mutual", true, plugin.TLS{CAFile: certs.CAFile, CertFile: certs.ClientCert, KeyFile: certs.ClientKey}, true},
+		{"mutual without certificate", true, plugin.TLS{CAFile: certs.CAFile}, false},
+		{"tls 1.3 only", false, plugin.TLS{CAFile: certs.CAFile, MinVersion: "1.3"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

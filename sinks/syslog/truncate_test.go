@@ -10,7 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sinks/syslog/rsyslogtest"
 )
@@ -121,7 +122,7 @@ func TestMaxMessageSizeConfig(t *testing.T) {
 		c := DefaultConfig()
 		c.Address, c.MaxMessageSize, c.Oversize = "127.0.0.1:514", tc.size, tc.oversize
 		err := c.Validate()
-		var ae *sinks.AttrError
+		var ae *plugin.AttrError
 		if tc.err == "" && err != nil || tc.err != "" && (!errors.As(err, &ae) || ae.Attr != tc.err) {
 			t.Errorf("%s/%s: %v, want error on %q", tc.size, tc.oversize, err, tc.err)
 		}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // Topics the generator produces.

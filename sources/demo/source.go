@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/internal/ctxsleep"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sources"
 )
 
@@ -52,14 +52,14 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func attr(name, msg string) error { return &sinks.AttrError{Attr: name, Err: errors.New(msg)} }
+func attr(name, msg string) error { return &plugin.AttrError{Attr: name, Err: errors.New(msg)} }
 
 // Factory returns the demo source factory.
 func Factory() sources.Factory {
 	return sources.Factory{
 		Type:      "demo",
-		NewConfig: func() sources.Config { return &Config{BatchSize: 100, InFlight: 4, Seed: 1} },
-		New: func(cfg sources.Config, set sources.Settings) (sources.Source, error) {
+		NewConfig: func() plugin.Config { return &Config{BatchSize: 100, InFlight: 4, Seed: 1} },
+		New: func(cfg plugin.Config, set sources.Settings) (sources.Source, error) {
 			c, ok := cfg.(*Config)
 			if !ok {
 				return nil, fmt.Errorf("demo: config is a %T, want *demo.Config", cfg)

@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/forwarder/forwarder/internal/units"
-	"github.com/forwarder/forwarder/sinks"
-	"github.com/forwarder/forwarder/sources"
+	"github.com/forwarder/forwarder/plugin"
 )
 
 // Config is the body of `source "sls" "NAME" { … }`.
@@ -34,9 +33,9 @@ type Config struct {
 	// shards at once instead of after the group timeout.
 	ConsumerName string `hcl:"consumer_name,optional" json:"consumer_name,omitempty"`
 	// AccessKeyID, AccessKeySecret and SecurityToken authenticate; use env().
-	AccessKeyID     sinks.Secret `hcl:"access_key_id,optional" json:"access_key_id,omitempty"`
-	AccessKeySecret sinks.Secret `hcl:"access_key_secret,optional" json:"access_key_secret,omitempty"`
-	SecurityToken   sinks.Secret `hcl:"security_token,optional" json:"security_token,omitempty"`
+	AccessKeyID     plugin.Secret `hcl:"access_key_id,optional" json:"access_key_id,omitempty"`
+	AccessKeySecret plugin.Secret `hcl:"access_key_secret,optional" json:"access_key_secret,omitempty"`
+	SecurityToken   plugin.Secret `hcl:"security_token,optional" json:"security_token,omitempty"`
 	// CredentialsFile is a JSON file with AccessKeyId, AccessKeySecret and
 	// SecurityToken (an STS Credentials object), re-read when it changes:
 	// token rotation needs no restart. Instead of the three keys above.
@@ -148,7 +147,7 @@ func (c *Config) PerSinkLanes() bool { return c.Lanes != "shared" }
 func (c *Config) LaneName(sink string) string { return LaneGroup(c.ConsumerGroup, sink) }
 
 // ForLane implements sources.LaneConfig.
-func (c *Config) ForLane(sink string) sources.Config {
+func (c *Config) ForLane(sink string) plugin.Config {
 	cp := *c
 	cp.Logstores = slices.Clone(c.Logstores)
 	cp.ConsumerGroup = LaneGroup(c.ConsumerGroup, sink)
@@ -163,7 +162,7 @@ func newConfig() *Config {
 }
 
 func attrErr(attr, format string, args ...any) error {
-	return &sinks.AttrError{Attr: attr, Err: fmt.Errorf(format, args...)}
+	return &plugin.AttrError{Attr: attr, Err: fmt.Errorf(format, args...)}
 }
 
 // Validate checks the config without network access.

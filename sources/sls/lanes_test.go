@@ -12,13 +12,13 @@ import (
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
-	"github.com/forwarder/forwarder/engine/reload"
 	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/internal/slsemu"
+	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/reload"
 	"github.com/forwarder/forwarder/sinks/splunkhec/hectest"
 	"github.com/forwarder/forwarder/sources/sls"
 )

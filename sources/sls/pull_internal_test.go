@@ -10,7 +10,7 @@ import (
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 
 	"github.com/forwarder/forwarder/internal/slsemu"
-	"github.com/forwarder/forwarder/sinks"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sources"
 	"github.com/forwarder/forwarder/sources/demo"
 )
@@ -54,7 +54,7 @@ func TestPullSignatures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := newConfig()
 			cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
-			cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = sinks.Secret("id"), sinks.Secret(tc.secret), sinks.Secret(tc.token)
+			cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = plugin.Secret("id"), plugin.Secret(tc.secret), plugin.Secret(tc.token)
 			src := New(cfg, sources.Settings{Logger: slog.New(slog.DiscardHandler)})
 			c, err := src.client()
 			if err != nil {
@@ -108,7 +108,7 @@ func TestWindowBoundsPulls(t *testing.T) {
 	}
 	cfg := newConfig()
 	cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
-	cfg.AccessKeyID, cfg.AccessKeySecret = sinks.Secret("id"), sinks.Secret("secret")
+	cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
 	cfg.FetchLogGroups, cfg.InFlightBytes = 2, "1MiB"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

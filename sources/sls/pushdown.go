@@ -3,7 +3,7 @@ package sls
 import "strings"
 
 // SetPushDown records the SPL condition the plan derived from the filters
-// of the routes reading this source (engine/plan, rules.PushDown) and
+// of the routes reading this source (plan, rules.PushDown) and
 // returns the query pulls will send. enabled is false when push_down =
 // false; the query is then the user's alone.
 func (c *Config) SetPushDown(cond string) (query string, enabled bool) {

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
-	"github.com/forwarder/forwarder/engine/reload"
 	"github.com/forwarder/forwarder/internal/slsemu"
+	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/reload"
 )
 
 // TestReloadKeepsShards: rule edits reload the plan while the SLS source is

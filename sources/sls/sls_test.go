@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	"github.com/forwarder/forwarder/builtin"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/builtin"
 	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/internal/slsemu"
 	"github.com/forwarder/forwarder/sources/demo"

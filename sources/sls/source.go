@@ -50,6 +50,7 @@ import (
 	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/internal/loopback"
 	"github.com/forwarder/forwarder/internal/units"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sources"
 )
 
@@ -57,8 +58,8 @@ import (
 func Factory() sources.Factory {
 	return sources.Factory{
 		Type:      "sls",
-		NewConfig: func() sources.Config { return newConfig() },
-		New: func(cfg sources.Config, set sources.Settings) (sources.Source, error) {
+		NewConfig: func() plugin.Config { return newConfig() },
+		New: func(cfg plugin.Config, set sources.Settings) (sources.Source, error) {
 			c, ok := cfg.(*Config)
 			if !ok {
 				return nil, fmt.Errorf("sls: config is a %T, want *sls.Config", cfg)

@@ -12,7 +12,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // Limits bound what one answer may make the process allocate. Both are

@@ -25,7 +25,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 )
 
 // Protobuf field numbers of log.proto.

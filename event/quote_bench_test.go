@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/event"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/internal/cputime"
 	"github.com/forwarder/forwarder/sources/demo"
 )
@@ -16,7 +16,7 @@ import (
 // every quote needs a backslash); "plain" the same without `event` (ids,
 // names, IPs, regions). Throughput is input bytes.
 //
-//	go test -run '^$' -bench AppendQuote -cpu 1 ./engine/event
+//	go test -run '^$' -bench AppendQuote -cpu 1 ./event
 func BenchmarkAppendQuote(b *testing.B) {
 	g := demo.NewGenerator(7, time.Unix(1795939202, 0))
 	var fields, plain, values []string

@@ -279,7 +279,7 @@ func TestExprErrorsInsideAttribute(t *testing.T) {
 }
 
 // FuzzExprErrorPosition is the same property for any text: go test -fuzz
-// FuzzExprErrorPosition ./engine/config/.
+// FuzzExprErrorPosition ./config/.
 func FuzzExprErrorPosition(f *testing.F) {
 	for _, s := range exprSeeds {
 		f.Add(s)

@@ -19,11 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
-	"github.com/forwarder/forwarder/engine/reload"
+	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/reload"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,6 +1,6 @@
 // Package config loads forwarder's HCL files into a Config: the blocks as
 // written, with source ranges and no behaviour. Component bodies (sources,
-// sinks) stay undecoded here; engine/plan decodes them against their
+// sinks) stay undecoded here; plan decodes them against their
 // factory's schema. Every problem is a diagnostic with a source range.
 package config
 
@@ -42,7 +42,7 @@ type Config struct {
 	// the one directory file() may read by default.
 	Dir string
 	// Unparsed lists the files with syntax errors. Their blocks are not
-	// decoded, and engine/plan adds no semantic diagnostics to such a
+	// decoded, and plan adds no semantic diagnostics to such a
 	// configuration: "undeclared" or "unused" about a half-read file only
 	// mislead.
 	Unparsed []string
@@ -68,7 +68,7 @@ type Rule struct {
 }
 
 // Route is a `route "NAME" { … }` block. References stay traversals until
-// engine/plan resolves them.
+// plan resolves them.
 type Route struct {
 	Name       string
 	From       []hcl.Traversal

@@ -8,9 +8,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
+	"github.com/forwarder/forwarder/plan"
 )
 
 func compileFile(t *testing.T, path string, mode config.Mode) (*plan.Plan, hcl.Diagnostics) {

@@ -20,9 +20,9 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/plan"
 )
 
 // Reloader loads, compiles and applies the configuration at Paths.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/builtin"
+	"github.com/forwarder/forwarder/builtin"
 	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/sinks/splunkhec/hectest"
 )

@@ -8,11 +8,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/engine/builtin"
+	"github.com/forwarder/forwarder/builtin"
 	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sources"
@@ -198,12 +197,7 @@ var conformanceSources = map[string]func(addr string) string{
 // configured endpoint) and returns a source.
 func TestSourceConformance(t *testing.T) {
 	reg := builtin.Registries()
-	types := make([]string, 0, len(reg.Sources))
-	for typ := range reg.Sources {
-		types = append(types, typ)
-	}
-	slices.Sort(types)
-	for _, typ := range types {
+	for _, typ := range reg.Sources.Types() {
 		t.Run(typ, func(t *testing.T) {
 			body, ok := conformanceSources[typ]
 			if !ok {

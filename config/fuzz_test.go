@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
+	"github.com/forwarder/forwarder/plan"
 )
 
 // FuzzLoad loads and compiles arbitrary bytes as a configuration file, in

@@ -11,18 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/engine/builtin"
-	"github.com/forwarder/forwarder/engine/config"
-	"github.com/forwarder/forwarder/engine/plan"
-	"github.com/forwarder/forwarder/engine/reload"
+	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/reload"
 )
 
 // BenchmarkSaveToApplied measures, over 100 rule edits saved while events
 // flow, the time from the write to the new plan running, and reports p50
 // and p99 beyond the debounce. b.N is ignored.
 //
-//	go test ./engine/reload -run '^$' -bench SaveToApplied -benchtime 1x
+//	go test ./reload -run '^$' -bench SaveToApplied -benchtime 1x
 func BenchmarkSaveToApplied(b *testing.B) {
 	const debounce = 50 * time.Millisecond
 	dir := b.TempDir()

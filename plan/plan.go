@@ -19,9 +19,10 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 
-	"github.com/forwarder/forwarder/engine/config"
+	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/internal/detail"
 	"github.com/forwarder/forwarder/internal/units"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/rules"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sources"
@@ -29,8 +30,8 @@ import (
 
 // Registries are the factories a plan may use.
 type Registries struct {
-	Sources map[string]sources.Factory
-	Sinks   *sinks.Registry
+	Sources *plugin.Registry[sources.Factory]
+	Sinks   *plugin.Registry[sinks.Factory]
 }
 
 // Plan is a compiled configuration. It is immutable and safe to share.
@@ -59,7 +60,7 @@ type Lane struct {
 	// Sink is the sink key of a per-sink lane; "" for a single lane.
 	Sink string
 	// Config is the source config of this lane (its own consumer group).
-	Config sources.Config
+	Config plugin.Config
 	// Fingerprint changes when the lane must restart: its source changed.
 	// Route and rule changes do not restart lanes.
 	Fingerprint string
@@ -87,7 +88,7 @@ type LaneRoute struct {
 // SourceSpec is a source to run.
 type SourceSpec struct {
 	Key, Type   string
-	Config      sources.Config
+	Config      plugin.Config
 	Factory     sources.Factory
 	Fingerprint string
 	// PushDown is the upstream filter derived from the routes; nil for
@@ -98,7 +99,7 @@ type SourceSpec struct {
 // SinkSpec is a sink to run, with the engine's settings for it.
 type SinkSpec struct {
 	Key, Type   string
-	Config      sinks.Config
+	Config      plugin.Config
 	Factory     sinks.Factory
 	Runner      Runner
 	Fingerprint string
@@ -404,9 +405,9 @@ type compiler struct {
 }
 
 func (c *compiler) source(s *config.Component) (*SourceSpec, hcl.Diagnostics) {
-	f, ok := c.reg.Sources[s.Type]
+	f, ok := c.reg.Sources.Lookup(s.Type)
 	if !ok {
-		return nil, unsupported("source", s, keys(c.reg.Sources))
+		return nil, unsupported("source", s, c.reg.Sources.Types())
 	}
 	cfg := f.NewConfig()
 	diags := c.decode(s, s.Body, cfg)
@@ -517,12 +518,12 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 // decode decodes a component body into its factory's config and validates
 // it. In Validate mode, errors about attributes that call env() or file()
 // are skipped: their values are placeholders.
-func (c *compiler) decode(s *config.Component, body hcl.Body, cfg sinks.Config) hcl.Diagnostics {
+func (c *compiler) decode(s *config.Component, body hcl.Body, cfg plugin.Config) hcl.Diagnostics {
 	diags := gohcl.DecodeBody(body, c.ectx, cfg)
 	if diags.HasErrors() {
 		return diags
 	}
-	if w, ok := cfg.(sinks.Warner); ok {
+	if w, ok := cfg.(plugin.Warner); ok {
 		for _, ae := range w.Warnings() {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Misleading " + ae.Attr,
 				Detail: detail.FromError(ae.Err), Subject: config.AttrRange(s.Body, ae.Attr, s.DefRange).Ptr()})
@@ -540,7 +541,7 @@ func (c *compiler) decode(s *config.Component, body hcl.Body, cfg sinks.Config) 
 	}
 	deferred := config.Deferred(s.Body)
 	for _, e := range errs {
-		var ae *sinks.AttrError
+		var ae *plugin.AttrError
 		if errors.As(e, &ae) {
 			if c.mode == config.Validate && deferred[ae.Attr] {
 				continue
@@ -665,7 +666,7 @@ func (c *compiler) route(r *config.Route, p *Plan, known map[string][]string, us
 }
 
 // fingerprint hashes a component's type and decoded config (secrets enter as
-// hashes through sinks.Secret's JSON form): equal fingerprints mean a running
+// hashes through plugin.Secret's JSON form): equal fingerprints mean a running
 // instance can be kept across a reload.
 func fingerprint(typ string, cfg any, runner any) string {
 	h := sha256.New()

@@ -15,8 +15,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
-	"github.com/forwarder/forwarder/engine/event"
-	"github.com/forwarder/forwarder/engine/plan"
+	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/plan"
 	"github.com/forwarder/forwarder/rules"
 )
 

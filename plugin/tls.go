@@ -1,4 +1,4 @@
-package sinks
+package plugin
 
 import (
 	"crypto/sha256"
