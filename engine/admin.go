@@ -27,6 +27,9 @@ type AdminOptions struct {
 	UnreadyAfter time.Duration
 	// Pprof exposes /debug/pprof/.
 	Pprof bool
+	// ReloadStatus reports the last configuration load for /health (the
+	// reloader owns that state); nil reports none.
+	ReloadStatus func() ReloadStatus
 }
 
 // AdminHandler serves the admin endpoints:
@@ -50,6 +53,9 @@ func AdminHandler(rt *Runtime, reload func() error, opts AdminOptions) http.Hand
 	mux.Handle("GET /metrics", promhttp.HandlerFor(rt.metrics.Registry, promhttp.HandlerOpts{}))
 	status := func(w http.ResponseWriter, ready bool) {
 		st := rt.Status(opts.UnreadyAfter)
+		if opts.ReloadStatus != nil && st.Plan != "" {
+			st.Reload = opts.ReloadStatus()
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if ready && st.Status != "ready" {
 			w.WriteHeader(http.StatusServiceUnavailable)

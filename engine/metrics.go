@@ -27,9 +27,6 @@ type Metrics struct {
 	SinkFailures     *prometheus.GaugeVec // sink
 	SinkLastSuccess  *prometheus.GaugeVec // sink
 	BuildInfo        *prometheus.GaugeVec // version, revision, goversion
-	ReloadOK         prometheus.Gauge
-	ReloadTotal      *prometheus.CounterVec // result
-	ReloadTimestamp  prometheus.Gauge
 	PlanInfo         *prometheus.GaugeVec // version
 	Applies          prometheus.Counter
 	ShardsOwned      *prometheus.GaugeVec   // source, logstore, lane
@@ -81,14 +78,11 @@ func NewMetrics() *Metrics {
 		SinkLastSuccess:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_last_success_timestamp_seconds", Help: "Time of the sink's last successful write."}, []string{"sink"}),
 		BuildInfo:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_build_info", Help: "1, labelled with the forwarder's version, VCS revision and Go version."}, []string{"version", "revision", "goversion"}),
 		SinkPending:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_pending_events", Help: "Events a sink holds and has not finished with: queued, batched, being written or waiting to be retried."}, []string{"sink"}),
-		ReloadOK:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "forwarder_config_last_reload_successful", Help: "1 if the last configuration reload succeeded."}),
-		ReloadTotal:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_config_reloads_total", Help: "Configuration reloads, by result: success, failure, unchanged."}, []string{"result"}),
-		ReloadTimestamp:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "forwarder_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful reload."}),
 		PlanInfo:         prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_config_plan_info", Help: "1 for the running plan version."}, []string{"version"}),
 		Applies:          prometheus.NewCounter(prometheus.CounterOpts{Name: "forwarder_config_applies_total", Help: "Plans applied to the runtime."}),
 	}
 	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.CursorResets, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
-		m.SinkConnected, m.ShardsOwned, m.ShardCheckpoint, m.ShardReceive, m.ShardLag, m.ShardBacklog, m.StuckCursors, m.SinkPending, m.SinkPendingBytes, m.SinkInFlight, m.SinkRetrying, m.SinkFailures, m.SinkLastSuccess, m.BuildInfo, m.ReloadOK, m.ReloadTotal, m.ReloadTimestamp, m.PlanInfo, m.Applies,
+		m.SinkConnected, m.ShardsOwned, m.ShardCheckpoint, m.ShardReceive, m.ShardLag, m.ShardBacklog, m.StuckCursors, m.SinkPending, m.SinkPendingBytes, m.SinkInFlight, m.SinkRetrying, m.SinkFailures, m.SinkLastSuccess, m.BuildInfo, m.PlanInfo, m.Applies,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

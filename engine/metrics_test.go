@@ -9,13 +9,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/engine"
+	"github.com/forwarder/forwarder/reload"
 )
 
 // TestMonitoringExamplesUseRealMetrics: every forwarder_* metric the
 // Grafana dashboard and the alerting rules query is one the runtime
-// registers, so renaming a metric without updating them fails here.
+// registers (or the reloader, whose metrics the CLI registers on the
+// runtime's registry), so renaming a metric without updating them fails
+// here.
 func TestMonitoringExamplesUseRealMetrics(t *testing.T) {
 	m := engine.NewMetrics()
+	m.Registry.MustRegister(reload.NewMetrics().Collectors()...)
 	known := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 256)
 	go func() {

@@ -42,6 +42,20 @@ var runners = sync.Pool{New: func() any { return rules.NewRunner() }}
 // errNoPlan is returned by Deliver before the first Apply.
 var errNoPlan = errors.New("engine: no plan applied")
 
+// RouteEvent is the step every event takes through a route: on a copy when
+// clone is set (the plan's decision: another route of the lane reads the
+// same event), the route's rules in order. It returns the event to send
+// (when the outcome is rules.Pass) or the one to dead-letter (rules.Failed,
+// with the error as the reason). Deliver takes this step for every event
+// of every route; `forwarder test` takes it for every test block.
+func RouteEvent(run *rules.Runner, r *plan.Route, ev *event.Event, clone bool) (*event.Event, rules.Outcome, error) {
+	if clone {
+		ev = ev.Clone()
+	}
+	out, err := run.Run(r.Rules, ev)
+	return ev, out, err
+}
+
 // Deliver routes b under the current snapshot and queues each kept event to
 // its route's sinks. See sources.Output.
 func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) error {
@@ -69,10 +83,7 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 	for _, r := range routes {
 		var kept []item
 		for _, ev := range b.Events {
-			if r.clone {
-				ev = ev.Clone()
-			}
-			out, err := run.Run(r.route.Rules, ev)
+			ev, out, err := RouteEvent(run, r.route, ev, r.clone)
 			switch {
 			case out == rules.Pass:
 				// Sized once after the rules, for every sink of the route.

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/forwarder/forwarder/sources"
 )
 
@@ -79,10 +77,6 @@ func (rt *Runtime) Status(unreadyAfter time.Duration) Status {
 		return st
 	}
 	st.Status, st.Plan = "ready", snap.plan.Version()
-	st.Reload = ReloadStatus{OK: gaugeValue(rt.metrics.ReloadOK.Write) == 1}
-	if ts := gaugeValue(rt.metrics.ReloadTimestamp.Write); ts > 0 {
-		st.Reload.LastSuccess = time.Unix(0, int64(ts*1e9)).UTC()
-	}
 	now := time.Now()
 	v := rt.view.Load()
 	sinkRunners, srcRunners := slices.Clone(v.sinks), slices.Clone(v.sources)
@@ -141,12 +135,4 @@ func (rt *Runtime) Status(unreadyAfter time.Duration) Status {
 		st.Status = "degraded"
 	}
 	return st
-}
-
-func gaugeValue(write func(*dto.Metric) error) float64 {
-	var m dto.Metric
-	if write(&m) != nil {
-		return 0
-	}
-	return m.GetGauge().GetValue()
 }

@@ -11,11 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/builtin"
-	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/plan"
-	"github.com/forwarder/forwarder/reload"
+	"github.com/forwarder/forwarder/internal/fwdtest"
 )
 
 // BenchmarkSaveToApplied measures, over 100 rule edits saved while events
@@ -47,18 +44,9 @@ route "r" {
 	if err := os.WriteFile(path, []byte(rules(0)), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cfg, diags := config.Load(dir)
-	if diags.HasErrors() {
-		b.Fatal(diags)
-	}
-	p, _ := plan.Compile(cfg, builtin.Registries(), config.Run)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rt := engine.New(engine.Settings{Logger: log})
-	if _, err := rt.Apply(p); err != nil {
-		b.Fatal(err)
-	}
-	rl := &reload.Reloader{Paths: []string{dir}, Reg: builtin.Registries(), Runtime: rt, Log: log}
-	rl.Prime(cfg)
+	rl := fwdtest.StartReloader(b, rt, log, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	watched := make(chan error, 1)
 	go func() { watched <- rl.Watch(ctx, debounce) }()

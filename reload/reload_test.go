@@ -19,11 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
-	"github.com/forwarder/forwarder/builtin"
-	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
-	"github.com/forwarder/forwarder/plan"
-	"github.com/forwarder/forwarder/reload"
+	"github.com/forwarder/forwarder/internal/fwdtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -88,31 +85,19 @@ route "r" {
 
 	logs := &syncBuf{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	cfg, diags := config.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	p, diags := plan.Compile(cfg, builtin.Registries(), config.Run)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
 	rt := engine.New(engine.Settings{Logger: log})
-	if _, err := rt.Apply(p); err != nil {
-		t.Fatal(err)
-	}
-	rl := &reload.Reloader{Paths: []string{dir}, Reg: builtin.Registries(), Runtime: rt, Log: log}
-	rl.Prime(cfg)
+	rl := fwdtest.StartReloader(t, rt, log, dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	watched := make(chan error, 1)
 	go func() { watched <- rl.Watch(ctx, 20*time.Millisecond) }()
 	time.Sleep(100 * time.Millisecond) // let the watcher start
 
-	m := rt.Metrics()
+	m := rl.Metrics()
 	var lat []time.Duration
 	broken := 0
 	for i := 1; i <= 50; i++ {
 		before := rt.Plan().Version()
-		fails := testutil.ToFloat64(m.ReloadTotal.WithLabelValues("failure"))
+		fails := testutil.ToFloat64(m.Total.WithLabelValues("failure"))
 		start := time.Now()
 		src := rulesFile(i)
 		if i%5 == 0 {
@@ -135,7 +120,7 @@ route "r" {
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			if i%5 == 0 && testutil.ToFloat64(m.ReloadTotal.WithLabelValues("failure")) > fails {
+			if i%5 == 0 && testutil.ToFloat64(m.Total.WithLabelValues("failure")) > fails {
 				break
 			}
 			if i%5 != 0 && rt.Plan().Version() != before {
@@ -165,7 +150,7 @@ route "r" {
 	// debounce can end between them, and the half-written file is rightly
 	// rejected too. So: at least every broken edit failed, and at most one
 	// extra failure per in-place write.
-	if got := testutil.ToFloat64(m.ReloadTotal.WithLabelValues("failure")); got < float64(broken) || got > float64(broken+17) {
+	if got := testutil.ToFloat64(m.Total.WithLabelValues("failure")); got < float64(broken) || got > float64(broken+17) {
 		t.Errorf("failed reloads = %v, want %d to %d", got, broken, broken+17)
 	}
 

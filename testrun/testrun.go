@@ -1,6 +1,7 @@
 // Package testrun runs the test blocks of a configuration: each feeds one
-// input event through a route's rules and compares what comes out with the
-// expectation. No source or sink runs.
+// input event through its route with the runtime's own routing step
+// (engine.RouteEvent, what `run` does to every event) and compares what
+// comes out with the expectation. No source or sink runs.
 package testrun
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
+	"github.com/forwarder/forwarder/engine"
 	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/plan"
 	"github.com/forwarder/forwarder/rules"
@@ -45,7 +47,9 @@ func runOne(runner *rules.Runner, t *plan.Test) Result {
 		fail("input: %v", err)
 		return res
 	}
-	outcome, rerr := runner.Run(t.Route.Rules, ev)
+	// The test's input is the route's alone: run does clone an event that
+	// several routes read, so the input is cloned too, as in run.
+	ev, outcome, rerr := engine.RouteEvent(runner, t.Route, ev, true)
 	switch {
 	case t.Input.ExpectDropped:
 		if outcome != rules.Filtered && outcome != rules.Dropped {

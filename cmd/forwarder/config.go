@@ -24,18 +24,7 @@ const (
 
 // compile loads and compiles the configuration, printing diagnostics.
 func compile(paths []string, mode config.Mode, format string, w io.Writer) (*plan.Plan, hcl.Diagnostics) {
-	cfg, diags := config.Load(paths...)
-	var p *plan.Plan
-	if cfg != nil {
-		// Compile even when loading found errors, so one run reports
-		// every problem; a plan comes out only when there are none.
-		var d hcl.Diagnostics
-		p, d = plan.Compile(cfg, builtin.Registries(), mode)
-		diags = append(diags, d...)
-		if diags.HasErrors() {
-			p = nil
-		}
-	}
+	cfg, p, diags := plan.Load(builtin.Registries(), mode, paths...)
 	files := map[string]*hcl.File{}
 	if cfg != nil {
 		files = cfg.Files

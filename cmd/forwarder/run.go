@@ -16,9 +16,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/forwarder/forwarder/builtin"
 	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
+	"github.com/forwarder/forwarder/plan"
 	"github.com/forwarder/forwarder/reload"
 )
 
@@ -87,10 +90,6 @@ func (c *runCmd) Run(e *env) error {
 		access.Token = tok
 	}
 	config.SetFileDirs(c.FileDirs)
-	p, diags := compile(c.Paths, config.Run, "text", e.stderr)
-	if diags.HasErrors() {
-		return codeError{code: exitConfig, msg: "configuration has errors; nothing started"}
-	}
 	// Bind the admin server before any source starts: a port clash must
 	// end the process before it joins a consumer group.
 	var ln net.Listener
@@ -112,15 +111,22 @@ func (c *runCmd) Run(e *env) error {
 	rt := engine.New(engine.Settings{Logger: log})
 	bi := currentBuild()
 	rt.Metrics().BuildInfo.WithLabelValues(bi.Version, bi.Commit, runtime.Version()).Set(1)
-	if _, err := rt.Apply(p); err != nil {
+	// Start-up takes the reloader's load → compile → apply path, the one
+	// every later reload takes.
+	rl := reload.New(c.Paths, builtin.Registries(), func(p *plan.Plan) error {
+		_, err := rt.Apply(p)
+		return err
+	}, log.With("component", "reload"), nil)
+	rt.Metrics().Registry.MustRegister(rl.Metrics().Collectors()...)
+	p, err := rl.Start(func(diags hcl.Diagnostics, files map[string]*hcl.File) {
+		_ = writeDiags(e.stderr, formatText, diags, files)
+	})
+	if le := (*reload.LoadError)(nil); errors.As(err, &le) {
+		return codeError{code: exitConfig, msg: "configuration has errors; nothing started"}
+	} else if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
 	log.Info("forwarder running", "version", currentBuild().Version, "plan", p.Version(), "config", strings.Join(c.Paths, ","))
-
-	rl := &reload.Reloader{Paths: c.Paths, Reg: builtin.Registries(), Runtime: rt, Log: log.With("component", "reload")}
-	rl.Prime(p.Config())
-	rt.Metrics().ReloadOK.Set(1)
-	rt.Metrics().ReloadTimestamp.SetToCurrentTime()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	bg, cancelBG := context.WithCancel(e.ctx)
@@ -156,7 +162,10 @@ func (c *runCmd) Run(e *env) error {
 	if ln != nil {
 		access.Addr = ln.Addr().String()
 		h := engine.AdminHandler(rt, func() error { return ignoreUnchanged(rl.Reload("POST /-/reload")) },
-			engine.AdminOptions{UnreadyAfter: c.UnreadyAfter, Pprof: c.Pprof})
+			engine.AdminOptions{UnreadyAfter: c.UnreadyAfter, Pprof: c.Pprof, ReloadStatus: func() engine.ReloadStatus {
+				ok, last := rl.Status()
+				return engine.ReloadStatus{OK: ok, LastSuccess: last.UTC()}
+			}})
 		srv := &http.Server{Handler: engine.AdminGuard(h, access), ReadHeaderTimeout: 5 * time.Second}
 		wg.Add(1)
 		go func() {

@@ -4,14 +4,17 @@ package fwdtest
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/forwarder/forwarder/builtin"
 	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
 	"github.com/forwarder/forwarder/plan"
+	"github.com/forwarder/forwarder/reload"
 )
 
 // Compile writes src to a file in a temporary directory and compiles it in
@@ -48,4 +51,19 @@ func Stop(rt *engine.Runtime) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rt.Shutdown(ctx)
+}
+
+// StartReloader starts rt on the configuration at paths through a reloader,
+// the path `forwarder run` takes, and returns the reloader for later
+// Reload and Watch calls.
+func StartReloader(t testing.TB, rt *engine.Runtime, log *slog.Logger, paths ...string) *reload.Reloader {
+	t.Helper()
+	rl := reload.New(paths, builtin.Registries(), func(p *plan.Plan) error {
+		_, err := rt.Apply(p)
+		return err
+	}, log, nil)
+	if _, err := rl.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	return rl
 }

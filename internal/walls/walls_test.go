@@ -94,9 +94,6 @@ var known = map[string]string{
 	// The side-by-side benchmark starts an emulator in its own process; it
 	// is a benchmark harness, not shipped (#19).
 	"bench/sidebyside -> internal/slsemu": "#19",
-	// The reloader still calls the runtime's Apply and writes its reload
-	// counters (#19: a small interface it depends on instead).
-	"reload -> engine": "#19",
 }
 
 // match reports whether the module-relative package pkg matches pattern.

@@ -18,7 +18,6 @@ import (
 	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/internal/slsemu"
 	"github.com/forwarder/forwarder/plan"
-	"github.com/forwarder/forwarder/reload"
 	"github.com/forwarder/forwarder/sinks/splunkhec/hectest"
 	"github.com/forwarder/forwarder/sources/sls"
 )
@@ -181,26 +180,14 @@ func TestLaneReloadAddsAndRemovesSinks(t *testing.T) {
 		}
 	}
 	write(conf(false))
-	cfg, diags := config.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	p, diags := plan.Compile(cfg, builtin.Registries(), config.Run)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
 	rt := engine.New(engine.Settings{})
 	defer shutdown(rt)
-	if _, err := rt.Apply(p); err != nil {
-		t.Fatal(err)
-	}
+	rl := fwdtest.StartReloader(t, rt, slog.Default(), dir)
 	waitFor(t, "both shards held", 20*time.Second, func() bool {
 		as, err := emu.Assignments(project, "lane-reload", "siem-file-out")
 		return err == nil && len(as) == shards
 	})
 	history, _ := emu.AssignmentHistory(project, "lane-reload", "siem-file-out")
-	rl := &reload.Reloader{Paths: []string{dir}, Reg: builtin.Registries(), Runtime: rt, Log: slog.Default()}
-	rl.Prime(cfg)
 	for i, withExtra := range []bool{true, false, true} {
 		write(conf(withExtra))
 		if err := rl.Reload("test"); err != nil {

@@ -8,12 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forwarder/forwarder/builtin"
-	"github.com/forwarder/forwarder/config"
 	"github.com/forwarder/forwarder/engine"
+	"github.com/forwarder/forwarder/internal/fwdtest"
 	"github.com/forwarder/forwarder/internal/slsemu"
-	"github.com/forwarder/forwarder/plan"
-	"github.com/forwarder/forwarder/reload"
 )
 
 // TestReloadKeepsShards: rule edits reload the plan while the SLS source is
@@ -37,27 +34,15 @@ func TestReloadKeepsShards(t *testing.T) {
 	}
 	write("main.hcl", main)
 	write("rules.hcl", rules(0))
-	cfg, diags := config.Load(dir)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	p, diags := plan.Compile(cfg, builtin.Registries(), config.Run)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
 	rt := engine.New(engine.Settings{})
 	defer shutdown(rt)
-	if _, err := rt.Apply(p); err != nil {
-		t.Fatal(err)
-	}
+	rl := fwdtest.StartReloader(t, rt, slog.Default(), dir)
 	waitFor(t, "all 4 shards held", 20*time.Second, func() bool {
 		as, err := emu.Assignments(project, "steady", "siem-file-out")
 		return err == nil && len(as) == 4
 	})
 	history, _ := emu.AssignmentHistory(project, "steady", "siem-file-out")
 	lists := emu.RequestCount(slsemu.APIListConsumerGroup)
-	rl := &reload.Reloader{Paths: []string{dir}, Reg: builtin.Registries(), Runtime: rt, Log: slog.Default()}
-	rl.Prime(cfg)
 	for v := 1; v <= 5; v++ {
 		write("rules.hcl", rules(v))
 		if err := rl.Reload("test"); err != nil {
