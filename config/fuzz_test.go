@@ -17,7 +17,7 @@ import (
 // the file.
 // The seed corpus (testdata/fuzz/FuzzLoad) holds the examples.
 func FuzzLoad(f *testing.F) {
-	for _, p := range []string{"../../examples/quickstart.hcl", "../plan/testdata/broken.hcl"} {
+	for _, p := range []string{"../examples/quickstart.hcl", "../plan/testdata/broken.hcl"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}

@@ -10,8 +10,8 @@ source "demo" "unknown_attribute" {
   colour = "blue"  # ERROR: 10:3 Unsupported argument
 }
 
-source "sls" "incomplete" {  # ERROR: 13:27 Missing required argument
-  project = "p"  # ERROR: 13:27 Missing required argument
+source "sls" "incomplete" {  # ERROR: 13:27 Missing required argument; argument "consumer_group"
+  project = "p"  # ERROR: 13:27 Missing required argument; argument "endpoint"
 }
 
 sink "file" "out" {
