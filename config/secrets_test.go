@@ -82,8 +82,8 @@ func TestSecretsRedacted(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"token " + token + " rejected", "token " + call + " rejected"},
 		{`"hec-token-7f3a9c\"quoted" is not host:port`, call + " is not host:port"}, // Go-quoted
-		{"proto tcp", "proto tcp"},                                            // too short to redact
-		{"default plain-default-value", "default plain-default-value"},       // written in the file
+		{"proto tcp", "proto tcp"},                                     // too short to redact
+		{"default plain-default-value", "default plain-default-value"}, // written in the file
 	} {
 		if got := config.Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
