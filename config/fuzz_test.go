@@ -15,12 +15,23 @@ import (
 // validate and run mode, and renders the diagnostics as text and JSON: no
 // panic, a plan only without compile errors, and every diagnostic inside
 // the file.
-// The seed corpus (testdata/fuzz/FuzzLoad) holds the examples.
+// The seeds are the quickstart example and every fixture of config and
+// plan, besides the corpus in testdata/fuzz/FuzzLoad.
 func FuzzLoad(f *testing.F) {
-	for _, p := range []string{"../../examples/quickstart.hcl", "../plan/testdata/broken.hcl"} {
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
+	seeds := []string{"../examples/quickstart.hcl"}
+	for _, pattern := range []string{"testdata/*/*.hcl", "../plan/testdata/*.hcl", "../plan/testdata/*/*.hcl"} {
+		more, err := filepath.Glob(pattern)
+		if err != nil || len(more) == 0 {
+			f.Fatalf("no seed fixtures match %s: %v", pattern, err)
 		}
+		seeds = append(seeds, more...)
+	}
+	for _, p := range seeds {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
 	reg := builtin.Registries()
 	// One file per process, rewritten by each call: a temporary directory

@@ -88,14 +88,3 @@ func EndpointAddr(endpoint string) (addr string, ok bool) {
 	}
 	return net.JoinHostPort(host, port), true
 }
-
-// ForEndpoint returns a loopback client when endpoint is a loopback address
-// (see EndpointAddr), and nil, false otherwise. The SLS source uses it so that
-// endpoint = "http://127.0.0.1:PORT" works against a local emulator.
-func ForEndpoint(endpoint string) (*http.Client, bool) {
-	addr, ok := EndpointAddr(endpoint)
-	if !ok {
-		return nil, false
-	}
-	return HTTPClient(addr), true
-}

@@ -37,10 +37,11 @@ func TestHTTPClientKeepsHost(t *testing.T) {
 		_, _ = io.WriteString(w, r.Host)
 	}))
 	defer srv.Close()
-	hc, ok := ForEndpoint(srv.URL)
+	addr, ok := EndpointAddr(srv.URL)
 	if !ok {
-		t.Fatalf("ForEndpoint(%s) refused a loopback endpoint", srv.URL)
+		t.Fatalf("EndpointAddr(%s) refused a loopback endpoint", srv.URL)
 	}
+	hc := HTTPClient(addr)
 	defer hc.CloseIdleConnections()
 	host := "proj." + srv.Listener.Addr().String()
 	resp, err := hc.Get("http://" + host + "/logstores")

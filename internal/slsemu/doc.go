@@ -86,9 +86,9 @@
 //	cfg := consumerLibrary.LogHubConfig{Endpoint: srv.Addr(), HTTPClient: hc, ...}
 //	// initConsumerClient calls client.SetHTTPClient(cfg.HTTPClient)
 //
-// The SLS source should call loopback.ForEndpoint(endpoint) for any
-// configured endpoint: it returns such a client when the endpoint is a
-// loopback address (127.0.0.0/8, ::1, localhost), so
+// The SLS source calls loopback.EndpointAddr(endpoint) for its configured
+// endpoint and, when that is a loopback address (127.0.0.0/8, ::1,
+// localhost), uses loopback.HTTPClient(addr), so
 // endpoint = "http://127.0.0.1:PORT" just works. Call CloseIdleConnections on
 // the client when done. The alternative needs no client: point HTTP_PROXY
 // (or Transport.Proxy) at the emulator and use a non-loopback endpoint name
