@@ -215,7 +215,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 			lg = lg.With("lane", l.Sink)
 		}
 		src, err := l.Source.Factory.New(l.Config, sources.Settings{Name: l.Source.Key, Lane: l.Sink, Logger: lg,
-			CursorResets: rt.metrics.CursorResets.WithLabelValues(l.Source.Key), Shards: rt.metrics.shardMetrics(l.Source.Key)})
+			Metrics: rt.metrics.sourceRegisterer(l.Source.Key), Shards: rt.metrics.shardMetrics(l.Source.Key)})
 		if err != nil {
 			for _, b := range built {
 				b.stopNow()
