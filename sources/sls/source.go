@@ -160,6 +160,11 @@ func (s *Source) client() (*sdk.Client, error) {
 
 // Run consumes every configured logstore until ctx ends.
 func (s *Source) Run(ctx context.Context, out sources.Output) error {
+	if ctx.Err() != nil {
+		// Stopped before it started (a reload replaced this lane at once):
+		// join no consumer group.
+		return nil
+	}
 	c, err := s.client()
 	if err != nil {
 		return err
