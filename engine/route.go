@@ -37,7 +37,7 @@ type output struct {
 	in, inB prometheus.Counter
 }
 
-var runners = sync.Pool{New: func() any { return rules.NewRunner() }}
+var runners = sync.Pool{New: func() any { return rules.NewEvaluator() }}
 
 // errNoPlan is returned by Deliver before the first Apply.
 var errNoPlan = errors.New("engine: no plan applied")
@@ -64,7 +64,7 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 	o.inB.Add(float64(b.RawSize()))
 
 	routes := snap.bySource[o.source]
-	run := runners.Get().(*rules.Runner)
+	run := runners.Get().(*rules.Evaluator)
 	defer runners.Put(run)
 	for _, r := range routes {
 		var kept []item

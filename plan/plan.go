@@ -101,13 +101,13 @@ type SinkSpec struct {
 	Key, Type   string
 	Config      plugin.Config
 	Factory     sinks.Factory
-	Runner      Runner
+	Delivery    Delivery
 	Fingerprint string
 }
 
-// Runner holds the engine-owned settings of a sink: batching, concurrency,
+// Delivery holds the engine-owned settings of a sink: batching, concurrency,
 // buffering and retry backoff.
-type Runner struct {
+type Delivery struct {
 	MaxEvents    int           `json:"max_events"`
 	MaxBytes     int64         `json:"max_bytes"`
 	FlushTimeout time.Duration `json:"flush_timeout"`
@@ -450,7 +450,7 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 		return nil, unsupported("sink", s, c.reg.Sinks.Types())
 	}
 	content, remain, diags := s.Body.PartialContent(commonSinkSchema)
-	r := Runner{MaxEvents: DefaultMaxEvents, MaxBytes: DefaultMaxBytes, FlushTimeout: DefaultFlushTimeout,
+	r := Delivery{MaxEvents: DefaultMaxEvents, MaxBytes: DefaultMaxBytes, FlushTimeout: DefaultFlushTimeout,
 		InFlight: max(f.MaxInFlight, 1), BufferEvents: DefaultBuffer, RetryInitial: DefaultRetryInitial, RetryMax: DefaultRetryMax}
 	if f.Batch.MaxEvents > 0 {
 		r.MaxEvents = f.Batch.MaxEvents
@@ -512,7 +512,7 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &SinkSpec{Key: s.Key(), Type: s.Type, Config: cfg, Factory: f, Runner: r, Fingerprint: fingerprint(s.Type, cfg, r)}, diags
+	return &SinkSpec{Key: s.Key(), Type: s.Type, Config: cfg, Factory: f, Delivery: r, Fingerprint: fingerprint(s.Type, cfg, r)}, diags
 }
 
 // decode decodes a component body into its factory's config and validates

@@ -136,7 +136,7 @@ type trail struct {
 func demoTrails(t *testing.T, at *actionTrail, n int) ([]*event.Event, []trail) {
 	t.Helper()
 	g := demo.NewGenerator(7, time.Date(2026, 12, 1, 10, 0, 0, 123456789, time.UTC))
-	runner := rules.NewRunner()
+	runner := rules.NewEvaluator()
 	var evs []*event.Event
 	var orig []trail
 	for len(evs) < n {
