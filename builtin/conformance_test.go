@@ -136,9 +136,9 @@ func cancelled() context.Context {
 	return ctx
 }
 
-// newOrFail checks what a factory's New returns for configs of no plugin:
-// an error and a nil plugin, never a panic.
-func newOrFail[T comparable](t *testing.T, newFn func(plugin.Config) (T, error)) {
+// rejectsForeignConfigs checks what a factory's New returns for a config of
+// no plugin, and for none: an error and a nil plugin, never a panic.
+func rejectsForeignConfigs[T comparable](t *testing.T, newFn func(plugin.Config) (T, error)) {
 	t.Helper()
 	var zero T
 	for _, cfg := range []plugin.Config{wrongConfig{}, nil} {
@@ -195,7 +195,7 @@ route "r" {
 				t.Fatalf("plan sinks = %+v, want one %s", specs, typ)
 			}
 			spec := specs[0]
-			newOrFail(t, func(cfg plugin.Config) (sinks.Sink, error) {
+			rejectsForeignConfigs(t, func(cfg plugin.Config) (sinks.Sink, error) {
 				return spec.Factory.New(cfg, sinks.Settings{Name: typ + ".wrong"})
 			})
 			for i := range 2 { // two sinks from one config: New keeps no global state
@@ -303,7 +303,7 @@ route "r" {
 				t.Fatalf("plan sources = %+v, want one %s", specs, typ)
 			}
 			spec := specs[0]
-			newOrFail(t, func(cfg plugin.Config) (sources.Source, error) {
+			rejectsForeignConfigs(t, func(cfg plugin.Config) (sources.Source, error) {
 				return spec.Factory.New(cfg, sources.Settings{Name: typ + ".wrong"})
 			})
 			metrics := prometheus.WrapRegistererWith(prometheus.Labels{"source": typ + ".s"}, prometheus.NewRegistry())
