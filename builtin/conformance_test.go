@@ -11,8 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
+
 	"github.com/forwarder/forwarder/builtin"
+	"github.com/forwarder/forwarder/event"
 	"github.com/forwarder/forwarder/internal/fwdtest"
+	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 	"github.com/forwarder/forwarder/sources"
 )
@@ -100,16 +105,72 @@ func dialedBefore(t *testing.T, addr string, conns <-chan string) int {
 	}
 }
 
+// noLeaks fails t if goroutines started during the test are still running
+// once every cleanup registered after it has run (cleanups run last in,
+// first out, so call it first).
+func noLeaks(t *testing.T) {
+	t.Helper()
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) })
+}
+
+// promptly runs f and fails t if it has not returned within 30 seconds
+// (a generous bound for a loaded machine: the point is "no hang").
+func promptly(t *testing.T, what string, f func() error) error {
+	t.Helper()
+	ch := make(chan error, 1)
+	go func() { ch <- f() }()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not return", what)
+		return nil
+	}
+}
+
+// cancelled returns a context that has already ended.
+func cancelled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// rejectsForeignConfigs checks what a factory's New returns for a config of
+// no plugin, and for none: an error and a nil plugin, never a panic.
+func rejectsForeignConfigs[T comparable](t *testing.T, newFn func(plugin.Config) (T, error)) {
+	t.Helper()
+	var zero T
+	for _, cfg := range []plugin.Config{wrongConfig{}, nil} {
+		var (
+			got T
+			err error
+		)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("New with a %T panicked: %v", cfg, r)
+				}
+			}()
+			got, err = newFn(cfg)
+		}()
+		if err == nil || got != zero {
+			t.Errorf("New with a %T = %v, %v; want an error and nil", cfg, got, err)
+		}
+	}
+}
+
 // TestSinkConformance holds every registered sink factory to the Sink
 // contract that does not need a peer: New rejects a config of another type
-// with an error, New does no I/O (no connection to the
-// configured address, no file created), Close without Connect returns nil,
-// a second Close is safe, and Close returns promptly with a cancelled
-// context.
+// (or none) with an error and a nil Sink, New does no I/O (no connection
+// to the configured address, no file created), Close without Connect
+// returns nil, a second Close is safe, Close and Connect return promptly
+// with a cancelled context, and no goroutine outlives Close.
 func TestSinkConformance(t *testing.T) {
 	reg := builtin.Registries()
 	for _, typ := range reg.Sinks.Types() {
 		t.Run(typ, func(t *testing.T) {
+			noLeaks(t)
 			body, ok := conformanceSinks[typ]
 			if !ok {
 				t.Fatalf("sink type %q has no entry in conformanceSinks", typ)
@@ -134,9 +195,9 @@ route "r" {
 				t.Fatalf("plan sinks = %+v, want one %s", specs, typ)
 			}
 			spec := specs[0]
-			if s, err := spec.Factory.New(wrongConfig{}, sinks.Settings{Name: typ + ".wrong"}); err == nil || s != nil {
-				t.Errorf("New with a %T = %v, %v; want an error", wrongConfig{}, s, err)
-			}
+			rejectsForeignConfigs(t, func(cfg plugin.Config) (sinks.Sink, error) {
+				return spec.Factory.New(cfg, sinks.Settings{Name: typ + ".wrong"})
+			})
 			for i := range 2 { // two sinks from one config: New keeps no global state
 				s, err := spec.Factory.New(spec.Config, sinks.Settings{Name: fmt.Sprintf("%s.s%d", typ, i)})
 				if err != nil {
@@ -151,17 +212,8 @@ route "r" {
 				if err := s.Close(context.Background()); err != nil {
 					t.Errorf("second Close: %v", err)
 				}
-				ctx, cancel := context.WithCancel(context.Background())
-				cancel()
-				closed := make(chan error, 1)
-				go func() { closed <- s.Close(ctx) }()
-				select {
-				case err := <-closed:
-					if err != nil && !errors.Is(err, context.Canceled) {
-						t.Errorf("Close with a cancelled context: %v", err)
-					}
-				case <-time.After(30 * time.Second):
-					t.Fatal("Close with a cancelled context did not return")
+				if err := promptly(t, "Close with a cancelled context", func() error { return s.Close(cancelled()) }); err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("Close with a cancelled context: %v", err)
 				}
 			}
 			if n := dialedBefore(t, addr, conns); n != 0 {
@@ -173,6 +225,21 @@ route "r" {
 			}
 			for _, e := range entries {
 				t.Errorf("New/Close created %s; constructors do no I/O", e.Name())
+			}
+
+			// Connect with a context that has already ended returns (an
+			// error, or nil for a sink that needs no peer); Close after it
+			// is still safe twice.
+			s, err := spec.Factory.New(spec.Config, sinks.Settings{Name: typ + ".cancelled"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = promptly(t, "Connect with a cancelled context", func() error { return s.Connect(cancelled()) })
+			t.Logf("Connect with a cancelled context: %v", err)
+			for range 2 {
+				if err := s.Close(context.Background()); err != nil {
+					t.Errorf("Close after a cancelled Connect: %v", err)
+				}
 			}
 		})
 	}
@@ -192,13 +259,27 @@ var conformanceSources = map[string]func(addr string) string{
 	},
 }
 
-// TestSourceConformance: every registered source factory's New rejects a
-// config of another type with an error, does no I/O (no connection to the
-// configured endpoint) and returns a source.
+// answeringOutput answers every batch at once, as the engine does when it
+// gives up on one: with ctx's error when ctx has ended, else with nil.
+type answeringOutput struct{ delivered int }
+
+func (o *answeringOutput) Deliver(ctx context.Context, _ *event.Batch, done func(error)) error {
+	o.delivered++
+	done(ctx.Err())
+	return ctx.Err()
+}
+
+// TestSourceConformance holds every registered source factory to the
+// Source contract that does not need a peer: New rejects a config of
+// another type (or none) with an error and a nil Source, New does no I/O
+// (no connection to the configured endpoint) even for two lanes sharing
+// one metrics registerer, Run with a context that has already ended returns
+// promptly and connects to nothing, and no goroutine outlives Run.
 func TestSourceConformance(t *testing.T) {
 	reg := builtin.Registries()
 	for _, typ := range reg.Sources.Types() {
 		t.Run(typ, func(t *testing.T) {
+			noLeaks(t)
 			body, ok := conformanceSources[typ]
 			if !ok {
 				t.Fatalf("source type %q has no entry in conformanceSources", typ)
@@ -222,21 +303,34 @@ route "r" {
 				t.Fatalf("plan sources = %+v, want one %s", specs, typ)
 			}
 			spec := specs[0]
-			if s, err := spec.Factory.New(wrongConfig{}, sources.Settings{Name: typ + ".wrong"}); err == nil || s != nil {
-				t.Errorf("New with a %T = %v, %v; want an error", wrongConfig{}, s, err)
-			}
-			for i := range 2 {
-				s, err := spec.Factory.New(spec.Config, sources.Settings{Name: fmt.Sprintf("%s.s%d", typ, i), Logger: slog.New(slog.DiscardHandler)})
+			rejectsForeignConfigs(t, func(cfg plugin.Config) (sources.Source, error) {
+				return spec.Factory.New(cfg, sources.Settings{Name: typ + ".wrong"})
+			})
+			metrics := prometheus.WrapRegistererWith(prometheus.Labels{"source": typ + ".s"}, prometheus.NewRegistry())
+			var built []sources.Source
+			for _, lane := range []string{"file.a", "file.b"} { // two lanes of one source
+				s, err := spec.Factory.New(spec.Config, sources.Settings{Name: typ + ".s", Lane: lane,
+					Logger: slog.New(slog.DiscardHandler), Metrics: metrics})
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}
 				if s == nil {
 					t.Fatal("New returned a nil source and no error")
 				}
+				built = append(built, s)
 			}
 			if n := dialedBefore(t, addr, conns); n != 0 {
 				t.Errorf("New made %d connections to %s; constructors do no I/O", n, addr)
 			}
+			out := &answeringOutput{}
+			err := promptly(t, "Run with a cancelled context", func() error { return built[0].Run(cancelled(), out) })
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("Run with a cancelled context: %v", err)
+			}
+			if n := dialedBefore(t, addr, conns); n != 0 {
+				t.Errorf("Run with a cancelled context made %d connections to %s", n, addr)
+			}
+			t.Logf("Run with a cancelled context: %v after %d deliveries", err, out.delivered)
 		})
 	}
 }

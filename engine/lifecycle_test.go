@@ -137,7 +137,7 @@ func TestRouteIsolationRandomized(t *testing.T) {
 			// Expected: each route's rules applied to a fresh copy of each
 			// event of each of its sources.
 			want := map[int][]string{}
-			runner := rules.NewRunner()
+			runner := rules.NewEvaluator()
 			startT, _ := time.Parse(time.RFC3339, start)
 			for r, d := range defs {
 				route := p.Routes()[r]

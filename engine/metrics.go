@@ -13,7 +13,6 @@ type Metrics struct {
 	Registry         *prometheus.Registry
 	EventsIn         *prometheus.CounterVec // source, lane
 	BytesIn          *prometheus.CounterVec // source, lane
-	CursorResets     *prometheus.CounterVec // source
 	RouteEvents      *prometheus.CounterVec // route, outcome (passed, filtered, dead_lettered, dropped, lost)
 	SinkEvents       *prometheus.CounterVec // sink, outcome (sent, rejected, dead_lettered_lost)
 	SinkRetries      *prometheus.CounterVec // sink
@@ -38,6 +37,12 @@ type Metrics struct {
 }
 
 var shardLabels = []string{"source", "logstore", "shard", "lane"}
+
+// sourceRegisterer is where a source registers series of its own, each
+// carrying its source label.
+func (m *Metrics) sourceRegisterer(source string) prometheus.Registerer {
+	return prometheus.WrapRegistererWith(prometheus.Labels{"source": source}, m.Registry)
+}
 
 // shardMetrics returns the per-shard series curried with a source's label.
 func (m *Metrics) shardMetrics(source string) *sources.ShardMetrics {
@@ -64,7 +69,6 @@ func NewMetrics() *Metrics {
 		Registry:         prometheus.NewRegistry(),
 		EventsIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_events_total", Help: "Events read from a source, per lane (the sink a per-sink lane reads for; empty for a single lane)."}, []string{"source", "lane"}),
 		BytesIn:          prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_bytes_total", Help: "Raw log bytes (keys and values) read from a source, per lane."}, []string{"source", "lane"}),
-		CursorResets:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_source_cursor_resets_total", Help: "Shard positions abandoned because SLS no longer had the data (InvalidCursor); events were skipped."}, []string{"source"}),
 		RouteEvents:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_route_events_total", Help: "Events seen by a route, by outcome: passed, filtered, dead_lettered, dropped, lost (failed a rule with no dead-letter sink; logged)."}, []string{"route", "outcome"}),
 		SinkEvents:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_events_total", Help: "Events a sink finished with, by outcome: sent, rejected, lost (rejected with no dead-letter sink)."}, []string{"sink", "outcome"}),
 		SinkRetries:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "forwarder_sink_retries_total", Help: "Failed sink writes that will be retried."}, []string{"sink"}),
@@ -81,7 +85,7 @@ func NewMetrics() *Metrics {
 		PlanInfo:         prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_config_plan_info", Help: "1 for the running plan version."}, []string{"version"}),
 		Applies:          prometheus.NewCounter(prometheus.CounterOpts{Name: "forwarder_config_applies_total", Help: "Plans applied to the runtime."}),
 	}
-	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.CursorResets, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
+	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
 		m.SinkConnected, m.ShardsOwned, m.ShardCheckpoint, m.ShardReceive, m.ShardLag, m.ShardBacklog, m.StuckCursors, m.SinkPending, m.SinkPendingBytes, m.SinkInFlight, m.SinkRetrying, m.SinkFailures, m.SinkLastSuccess, m.BuildInfo, m.PlanInfo, m.Applies,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -37,7 +37,7 @@ type output struct {
 	in, inB prometheus.Counter
 }
 
-var runners = sync.Pool{New: func() any { return rules.NewRunner() }}
+var runners = sync.Pool{New: func() any { return rules.NewEvaluator() }}
 
 // errNoPlan is returned by Deliver before the first Apply.
 var errNoPlan = errors.New("engine: no plan applied")
@@ -48,7 +48,7 @@ var errNoPlan = errors.New("engine: no plan applied")
 // (when the outcome is rules.Pass) or the one to dead-letter (rules.Failed,
 // with the error as the reason). Deliver takes this step for every event
 // of every route; `forwarder test` takes it for every test block.
-func RouteEvent(run *rules.Runner, r *plan.Route, ev *event.Event, clone bool) (*event.Event, rules.Outcome, error) {
+func RouteEvent(run *rules.Evaluator, r *plan.Route, ev *event.Event, clone bool) (*event.Event, rules.Outcome, error) {
 	if clone {
 		ev = ev.Clone()
 	}
@@ -78,7 +78,7 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 	o.inB.Add(float64(b.RawSize()))
 
 	routes := snap.bySource[o.source]
-	run := runners.Get().(*rules.Runner)
+	run := runners.Get().(*rules.Evaluator)
 	defer runners.Put(run)
 	for _, r := range routes {
 		var kept []item

@@ -50,16 +50,16 @@ type Runtime struct {
 	mu              sync.Mutex // serialises Apply and Shutdown
 	cur             atomic.Pointer[snapshot]
 	sinks           map[string]*sinkRunner   // key → runner of the current plan
-	sources         map[string]*sourceRunner // key → running source
+	sources         map[string]*laneRunner   // key → running source
 	retiring        map[*sinkRunner]struct{} // runners replaced by an Apply, still draining (under srcMu)
-	stoppingSources map[string]*sourceRunner // lanes an Apply stopped that have not returned yet (under mu)
+	stoppingSources map[string]*laneRunner   // lanes an Apply stopped that have not returned yet (under mu)
 	stopped         bool
 
 	wg sync.WaitGroup // every goroutine the runtime started
 
 	srcMu   sync.Mutex
-	active  map[*sourceRunner]bool // sources of the current plan → ended by themselves
-	srcDone chan struct{}          // closed when every active source ended by itself
+	active  map[*laneRunner]bool // sources of the current plan → ended by themselves
+	srcDone chan struct{}        // closed when every active source ended by itself
 
 	// Batches routed and not yet answered, and batches answered with an
 	// error after Shutdown began: the exit status of a shutdown.
@@ -77,7 +77,7 @@ type Runtime struct {
 // view lists the runners of the current plan.
 type view struct {
 	sinks   []*sinkRunner
-	sources []*sourceRunner
+	sources []*laneRunner
 }
 
 // publishView records the current runners; called with mu held.
@@ -92,7 +92,9 @@ func (rt *Runtime) publishView() {
 	rt.view.Store(v)
 }
 
-type sourceRunner struct {
+// laneRunner supervises one lane of a source (one Source instance): it runs
+// the source, restarts it with backoff and keeps its state for /health.
+type laneRunner struct {
 	key, fingerprint string
 	source, lane     string
 	src              sources.Source
@@ -105,7 +107,7 @@ type sourceRunner struct {
 	since   time.Time
 }
 
-func (sr *sourceRunner) setState(state string, err error) {
+func (sr *laneRunner) setState(state string, err error) {
 	sr.stMu.Lock()
 	defer sr.stMu.Unlock()
 	sr.state, sr.since = state, time.Now()
@@ -130,8 +132,8 @@ func New(set Settings) *Runtime {
 	}
 	return &Runtime{
 		log: set.Logger, metrics: set.Metrics, drain: set.DrainTimeout, progress: set.ProgressEvery,
-		sinks: map[string]*sinkRunner{}, sources: map[string]*sourceRunner{},
-		retiring: map[*sinkRunner]struct{}{}, active: map[*sourceRunner]bool{}, stoppingSources: map[string]*sourceRunner{},
+		sinks: map[string]*sinkRunner{}, sources: map[string]*laneRunner{},
+		retiring: map[*sinkRunner]struct{}{}, active: map[*laneRunner]bool{}, stoppingSources: map[string]*laneRunner{},
 		srcDone: make(chan struct{}),
 	}
 }
@@ -215,7 +217,7 @@ func (rt *Runtime) Apply(p *plan.Plan) (ApplyStats, error) {
 			lg = lg.With("lane", l.Sink)
 		}
 		src, err := l.Source.Factory.New(l.Config, sources.Settings{Name: l.Source.Key, Lane: l.Sink, Logger: lg,
-			CursorResets: rt.metrics.CursorResets.WithLabelValues(l.Source.Key), Shards: rt.metrics.shardMetrics(l.Source.Key)})
+			Metrics: rt.metrics.sourceRegisterer(l.Source.Key), Shards: rt.metrics.shardMetrics(l.Source.Key)})
 		if err != nil {
 			for _, b := range built {
 				b.stopNow()
@@ -345,7 +347,7 @@ func (rt *Runtime) deleteRouteSeries(old, p *plan.Plan) {
 func (rt *Runtime) startSource(l *plan.Lane, src sources.Source, after <-chan struct{}) {
 	lg := rt.log.With("source", l.Source.Key)
 	ctx, cancel := context.WithCancel(context.Background())
-	sr := &sourceRunner{key: l.Key, fingerprint: l.Fingerprint, source: l.Source.Key, lane: l.Sink, src: src,
+	sr := &laneRunner{key: l.Key, fingerprint: l.Fingerprint, source: l.Source.Key, lane: l.Sink, src: src,
 		cancel: cancel, done: make(chan struct{}), state: "starting", since: time.Now()}
 	rt.sources[l.Key] = sr
 	out := &output{rt: rt, source: l.Key, in: rt.metrics.EventsIn.WithLabelValues(l.Source.Key, l.Sink), inB: rt.metrics.BytesIn.WithLabelValues(l.Source.Key, l.Sink)}
@@ -374,7 +376,7 @@ func (rt *Runtime) startSource(l *plan.Lane, src sources.Source, after <-chan st
 // supervise runs a source, restarting it with capped backoff when it fails.
 // It reports whether the source finished by itself (a bounded demo), as
 // opposed to being stopped.
-func (rt *Runtime) supervise(ctx context.Context, lg *slog.Logger, sr *sourceRunner, out sources.Output) bool {
+func (rt *Runtime) supervise(ctx context.Context, lg *slog.Logger, sr *laneRunner, out sources.Output) bool {
 	backoff := time.Second
 	for {
 		sr.setState("running", nil)
@@ -397,7 +399,7 @@ func (rt *Runtime) supervise(ctx context.Context, lg *slog.Logger, sr *sourceRun
 // sourceEnded records a source's end; SourcesDone closes once every source
 // of the current plan ended by itself. Sources stopped by a reload or by
 // Shutdown never count.
-func (rt *Runtime) sourceEnded(sr *sourceRunner, self bool) {
+func (rt *Runtime) sourceEnded(sr *laneRunner, self bool) {
 	rt.srcMu.Lock()
 	defer rt.srcMu.Unlock()
 	if _, ok := rt.active[sr]; !ok {
@@ -429,7 +431,7 @@ func (rt *Runtime) checkFinishedLocked() {
 
 // retireSource stops sr in the background; it no longer counts towards
 // SourcesDone.
-func (rt *Runtime) retireSource(sr *sourceRunner) {
+func (rt *Runtime) retireSource(sr *laneRunner) {
 	rt.srcMu.Lock()
 	delete(rt.active, sr)
 	rt.checkFinishedLocked()

@@ -73,7 +73,7 @@ func newSinkRunner(spec *plan.SinkSpec, log *slog.Logger, m *Metrics) (*sinkRunn
 	if err != nil {
 		return nil, fmt.Errorf("sink %q: %w", spec.Key, err)
 	}
-	depth := max(4, spec.Runner.BufferEvents/max(1, spec.Runner.MaxEvents))
+	depth := max(4, spec.Delivery.BufferEvents/max(1, spec.Delivery.MaxEvents))
 	r := &sinkRunner{
 		key: spec.Key, spec: spec, sink: s, log: lg, queue: make(chan []item, depth),
 		sent: m.SinkEvents.WithLabelValues(spec.Key, "sent"), rejected: m.SinkEvents.WithLabelValues(spec.Key, "rejected"),
@@ -96,7 +96,7 @@ func (r *sinkRunner) start() {
 		defer r.wg.Done()
 		r.batch(work)
 	}()
-	for range r.spec.Runner.InFlight {
+	for range r.spec.Delivery.InFlight {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
@@ -166,7 +166,7 @@ func (r *sinkRunner) lastError() string {
 // empty and a writer is idle.
 func (r *sinkRunner) batch(work chan<- []item) {
 	defer close(work)
-	rs := r.spec.Runner
+	rs := r.spec.Delivery
 	var cur []item
 	var size int64
 	timer := time.NewTimer(time.Hour)
@@ -217,7 +217,7 @@ func (r *sinkRunner) batch(work chan<- []item) {
 // write sends one batch until every event is acknowledged, rejected (and
 // dead-lettered) or the runner is stopped.
 func (r *sinkRunner) write(items []item) {
-	rs := r.spec.Runner
+	rs := r.spec.Delivery
 	backoff := rs.RetryInitial
 	evs := make([]*event.Event, len(items))
 	for attempt := 0; ; attempt++ {

@@ -84,7 +84,7 @@ func (rt *Runtime) Status(unreadyAfter time.Duration) Status {
 		st.Reasons = append(st.Reasons, "shutting down")
 	}
 	slices.SortFunc(sinkRunners, func(a, b *sinkRunner) int { return strings.Compare(a.key, b.key) })
-	slices.SortFunc(srcRunners, func(a, b *sourceRunner) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(srcRunners, func(a, b *laneRunner) int { return strings.Compare(a.key, b.key) })
 	for _, r := range sinkRunners {
 		r.errMu.Lock()
 		s := SinkStatus{Name: r.key, State: "idle", LastSuccess: r.lastOK, LastError: r.lastErr,

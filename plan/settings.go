@@ -45,7 +45,7 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 		return nil, unsupported("sink", s, c.reg.Sinks.Types())
 	}
 	content, remain, diags := s.Body.PartialContent(commonSinkSchema)
-	r := Runner{MaxEvents: DefaultMaxEvents, MaxBytes: DefaultMaxBytes, FlushTimeout: DefaultFlushTimeout,
+	r := Delivery{MaxEvents: DefaultMaxEvents, MaxBytes: DefaultMaxBytes, FlushTimeout: DefaultFlushTimeout,
 		InFlight: max(f.MaxInFlight, 1), BufferEvents: DefaultBuffer, RetryInitial: DefaultRetryInitial, RetryMax: DefaultRetryMax}
 	if f.Batch.MaxEvents > 0 {
 		r.MaxEvents = f.Batch.MaxEvents
@@ -107,5 +107,5 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &SinkSpec{Key: s.Key(), Type: s.Type, Config: cfg, Factory: f, Runner: r, Fingerprint: fingerprint(s.Type, cfg, r)}, diags
+	return &SinkSpec{Key: s.Key(), Type: s.Type, Config: cfg, Factory: f, Delivery: r, Fingerprint: fingerprint(s.Type, cfg, r)}, diags
 }

@@ -65,13 +65,13 @@ type SinkSpec struct {
 	Key, Type   string
 	Config      plugin.Config
 	Factory     sinks.Factory
-	Runner      Runner
+	Delivery    Delivery
 	Fingerprint string
 }
 
-// Runner holds the engine-owned settings of a sink: batching, concurrency,
+// Delivery holds the engine-owned settings of a sink: batching, concurrency,
 // buffering and retry backoff.
-type Runner struct {
+type Delivery struct {
 	MaxEvents    int           `json:"max_events"`
 	MaxBytes     int64         `json:"max_bytes"`
 	FlushTimeout time.Duration `json:"flush_timeout"`

@@ -31,7 +31,7 @@ func TestRulePathAllocs(t *testing.T) {
 			ev = e
 		}
 	}
-	run, rs := NewRunner(), []*Rule{r}
+	run, rs := NewEvaluator(), []*Rule{r}
 	var work event.Event
 	n := testing.AllocsPerRun(200, func() {
 		work = *ev

@@ -34,7 +34,7 @@ func BenchmarkRulePath(b *testing.B) {
 	}
 	b.SetBytes(int64(size / len(evs)))
 	b.ReportAllocs()
-	run := NewRunner()
+	run := NewEvaluator()
 	rs := []*Rule{r}
 	work := make([]event.Event, len(evs))
 	i := 0

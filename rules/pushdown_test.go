@@ -95,7 +95,7 @@ func TestPushDownSPL(t *testing.T) {
 // evaluation of the derived SPL.
 func TestPushDownSuperset(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 2026))
-	runner := NewRunner()
+	runner := NewEvaluator()
 	cases, pushed, narrowed := 0, 0, 0
 	n := 4000
 	if testing.Short() {

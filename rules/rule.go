@@ -43,18 +43,18 @@ func (e *Error) Error() string {
 }
 func (e *Error) Unwrap() error { return e.Err }
 
-// Runner applies rules. It holds an expr VM and parse caches, so one goroutine
-// owns a Runner and reuses it for every event; it is not safe for concurrent
-// use.
-type Runner struct {
+// Evaluator applies rules to events. It holds an expr VM and parse caches,
+// so one goroutine owns an Evaluator and reuses it for every event; it is
+// not safe for concurrent use.
+type Evaluator struct {
 	vm  vm.VM
 	env Env
 	ctx Ctx
 }
 
-// NewRunner returns a Runner.
-func NewRunner() *Runner {
-	r := &Runner{}
+// NewEvaluator returns an Evaluator.
+func NewEvaluator() *Evaluator {
+	r := &Evaluator{}
 	r.env.Ctx = &r.ctx
 	return r
 }
@@ -62,7 +62,7 @@ func NewRunner() *Runner {
 // Run applies rules in order to ev, changing it in place. It stops at the
 // first filter that is false or the first failure whose policy is not keep.
 // With Failed or Dropped the error says which rule and step failed.
-func (r *Runner) Run(rs []*Rule, ev *event.Event) (Outcome, error) {
+func (r *Evaluator) Run(rs []*Rule, ev *event.Event) (Outcome, error) {
 	r.ctx.reset(ev)
 	defer r.ctx.reset(nil)
 	if o := ev.Origin; o != nil {
@@ -79,7 +79,7 @@ func (r *Runner) Run(rs []*Rule, ev *event.Event) (Outcome, error) {
 	return Pass, nil
 }
 
-func (r *Runner) run(p *program, ev *event.Event) (any, error) {
+func (r *Evaluator) run(p *program, ev *event.Event) (any, error) {
 	r.env.Topic, r.env.Source, r.env.Time = ev.Topic, ev.Source, ev.Time
 	v, err := r.vm.Run(p.p, &r.env)
 	if err == nil {
@@ -120,7 +120,7 @@ func fail(rule *Rule, step string, err error) (Outcome, error) {
 	return Failed, e
 }
 
-func (r *Runner) apply(rule *Rule, ev *event.Event) (Outcome, error) {
+func (r *Evaluator) apply(rule *Rule, ev *event.Event) (Outcome, error) {
 	if rule.filter.p != nil {
 		v, err := r.run(&rule.filter, ev)
 		if err != nil {

@@ -66,7 +66,7 @@ func TestRunTable(t *testing.T) {
 			tc.spec.Name = "r"
 			r := mustCompile(t, tc.spec)
 			ev := sample()
-			out, err := NewRunner().Run([]*Rule{r}, ev)
+			out, err := NewEvaluator().Run([]*Rule{r}, ev)
 			if out != tc.out {
 				t.Fatalf("outcome = %v (err %v), want %v", out, err, tc.out)
 			}
@@ -125,7 +125,7 @@ func TestOrigin(t *testing.T) {
 			ev := sample()
 			ev.Set("project", event.String("field value"))
 			ev.Origin = tc.origin
-			if out, err := NewRunner().Run([]*Rule{r}, ev); out != Pass {
+			if out, err := NewEvaluator().Run([]*Rule{r}, ev); out != Pass {
 				t.Fatalf("outcome %v: %v", out, err)
 			}
 			v, _ := ev.Get("got")
@@ -175,7 +175,7 @@ func TestNonFinite(t *testing.T) {
 				spec.Set = []Assign{{Key: "x", Value: *e}}
 			}
 			ev := sample()
-			out, err := NewRunner().Run([]*Rule{mustCompile(t, spec)}, ev)
+			out, err := NewEvaluator().Run([]*Rule{mustCompile(t, spec)}, ev)
 			if out != Failed {
 				v, _ := ev.Get("x")
 				t.Fatalf("outcome = %v, x = %s; want Failed", out, event.AppendValue(nil, v))
@@ -192,7 +192,7 @@ func TestNonFinite(t *testing.T) {
 	}
 	// Division itself still works.
 	ev := sample()
-	out, err := NewRunner().Run([]*Rule{mustCompile(t, Spec{Name: "r", Set: []Assign{{Key: "x", Value: *lit("len(topic) / 2 + len(topic) % 5")}}})}, ev)
+	out, err := NewEvaluator().Run([]*Rule{mustCompile(t, Spec{Name: "r", Set: []Assign{{Key: "x", Value: *lit("len(topic) / 2 + len(topic) % 5")}}})}, ev)
 	v, _ := ev.Get("x")
 	if out != Pass || string(event.AppendValue(nil, v)) != "14.5" {
 		t.Fatalf("outcome %v err %v x = %s, want 14.5", out, err, event.AppendValue(nil, v))

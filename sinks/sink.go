@@ -132,3 +132,29 @@ type BatchDefaults struct {
 
 // TypeName returns the block type, for plugin.Registry.
 func (f Factory) TypeName() string { return f.Type }
+
+// NewFactory returns the Factory of the sink type typ from a plugin's own
+// typed constructors: newConfig returns its config (C, a pointer such as
+// *file.Config) with defaults filled in, newSink builds its sink from one.
+// The Factory's New checks the config's type and returns an error, never
+// panics, when it is given another plugin's config; a failed newSink
+// yields a nil Sink, never a typed nil. MaxInFlight and Batch start at zero
+// (one writer, the engine's batch defaults); set them on the result.
+func NewFactory[C plugin.Config, S Sink](typ string, newConfig func() C, newSink func(C, Settings) (S, error)) Factory {
+	return Factory{
+		Type:      typ,
+		NewConfig: func() plugin.Config { return newConfig() },
+		New: func(cfg plugin.Config, set Settings) (Sink, error) {
+			c, ok := cfg.(C)
+			if !ok {
+				var want C
+				return nil, fmt.Errorf("%s sink %q: config is a %T, want %T", typ, set.Name, cfg, want)
+			}
+			s, err := newSink(c, set)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	}
+}

@@ -5,6 +5,7 @@ package sources
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -49,9 +50,13 @@ type Settings struct {
 	// Lane is the sink key this instance delivers to when the source runs
 	// one lane per sink (see LaneConfig); "" for a source with one lane.
 	Lane string
-	// CursorResets counts positions a source had to abandon (SLS
-	// InvalidCursor: data expired before it was read). Nil when unused.
-	CursorResets prometheus.Counter
+	// Metrics is where a source registers series of its own. It is
+	// curried with the source label: every series registered here carries
+	// source="<key>", so the source adds only its own labels. The lanes of
+	// one source share the registerer; registering a collector that is
+	// already there returns prometheus.AlreadyRegisteredError with the
+	// existing one. Nil when unused.
+	Metrics prometheus.Registerer
 	// Shards holds the per-shard position series, already curried with the
 	// source label. Nil when unused.
 	Shards *ShardMetrics
@@ -131,3 +136,28 @@ type Factory struct {
 
 // TypeName returns the block type, for plugin.Registry.
 func (f Factory) TypeName() string { return f.Type }
+
+// NewFactory returns the Factory of the source type typ from a plugin's own
+// typed constructors: newConfig returns its config (C, a pointer such as
+// *sls.Config) with defaults filled in, newSource builds its source from
+// one. The Factory's New checks the config's type and returns an error,
+// never panics, when it is given another plugin's config; a failed
+// newSource yields a nil Source, never a typed nil.
+func NewFactory[C plugin.Config, S Source](typ string, newConfig func() C, newSource func(C, Settings) (S, error)) Factory {
+	return Factory{
+		Type:      typ,
+		NewConfig: func() plugin.Config { return newConfig() },
+		New: func(cfg plugin.Config, set Settings) (Source, error) {
+			c, ok := cfg.(C)
+			if !ok {
+				var want C
+				return nil, fmt.Errorf("%s source %q: config is a %T, want %T", typ, set.Name, cfg, want)
+			}
+			s, err := newSource(c, set)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	}
+}

@@ -32,14 +32,14 @@ type Result struct {
 // Run runs every test block of p.
 func Run(p *plan.Plan) []Result {
 	var out []Result
-	runner := rules.NewRunner()
+	runner := rules.NewEvaluator()
 	for _, t := range p.Tests() {
 		out = append(out, runOne(runner, t))
 	}
 	return out
 }
 
-func runOne(runner *rules.Runner, t *plan.Test) Result {
+func runOne(runner *rules.Evaluator, t *plan.Test) Result {
 	res := Result{Name: t.Name}
 	fail := func(format string, args ...any) { res.Failures = append(res.Failures, fmt.Sprintf(format, args...)) }
 	ev, err := Input(t.Input.Input)

@@ -23,6 +23,7 @@ import (
 	"github.com/forwarder/forwarder/engine"
 	"github.com/forwarder/forwarder/plan"
 	"github.com/forwarder/forwarder/reload"
+	"github.com/forwarder/forwarder/sources/sls"
 )
 
 func ignoreUnchanged(err error) error {
@@ -69,6 +70,9 @@ func newLogger(e *env, level, format string) *slog.Logger {
 
 func (c *runCmd) Run(e *env) error {
 	log := newLogger(e, c.LogLevel, c.LogFormat)
+	// The SLS SDK logs through one process-wide variable (to stdout by
+	// default): point it at our logger before any source starts.
+	sls.BridgeSDKLogs(log)
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(c.GCPercent)
 	}

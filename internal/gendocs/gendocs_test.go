@@ -123,7 +123,7 @@ func TestReferenceCoversEverything(t *testing.T) {
 	if err := writeMetricsReference(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{"forwarder_source_events_total", "forwarder_sink_write_seconds", "forwarder_config_reloads_total"} {
+	for _, m := range []string{"forwarder_source_events_total", "forwarder_sink_write_seconds", "forwarder_config_reloads_total", "forwarder_source_cursor_resets_total"} {
 		if !strings.Contains(b.String(), "| `"+m+"` |") {
 			t.Errorf("metric %s missing", m)
 		}

@@ -3,7 +3,7 @@
 // the engine-owned sink settings of plan, every registered source
 // and sink factory's config struct (hcl tags, Go doc comments, the defaults
 // NewConfig fills in, the values Validate accepts) and the metrics
-// engine.NewMetrics registers. scripts/test.sh regenerates both files and
+// engine.NewMetrics and the built-in sources register. scripts/test.sh regenerates both files and
 // fails when they differ from the committed ones.
 //
 //	go generate ./internal/gendocs

@@ -44,20 +44,15 @@ func (c *Config) Validate() error {
 
 // Factory returns the file sink factory.
 func Factory() sinks.Factory {
-	return sinks.Factory{
-		Type:      "file",
-		NewConfig: func() plugin.Config { return &Config{} },
-		New: func(cfg plugin.Config, set sinks.Settings) (sinks.Sink, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("file: config is a %T, want *file.Config", cfg)
-			}
-			return New(c, set), nil
-		},
-		MaxInFlight: 1,
-		Batch:       sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 4 << 20},
-	}
+	f := sinks.NewFactory("file", NewConfig, New)
+	f.MaxInFlight = 1
+	f.Batch = sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 4 << 20}
+	return f
 }
+
+// NewConfig returns a config with the defaults filled in (no path: HCL
+// requires one).
+func NewConfig() *Config { return &Config{} }
 
 // Sink writes NDJSON. The file always holds whole lines: a write that fails
 // part-way (a full disk) is cut back to the end of the last complete batch
@@ -77,13 +72,13 @@ type Sink struct {
 	good int64
 }
 
-// New returns a file sink. It does no I/O.
-func New(cfg *Config, set sinks.Settings) *Sink {
+// New returns a file sink. It does no I/O: Connect opens the file.
+func New(cfg *Config, set sinks.Settings) (*Sink, error) {
 	log := set.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sink{cfg: *cfg, name: set.Name, log: log}
+	return &Sink{cfg: *cfg, name: set.Name, log: log}, nil
 }
 
 // Connect opens the file for appending.

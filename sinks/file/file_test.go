@@ -90,7 +90,7 @@ func TestDiskFull(t *testing.T) {
 			if err := os.WriteFile(filler, make([]byte, 200<<10), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s := New(&Config{Path: path, Sync: sync}, sinks.Settings{Name: "file.t"})
+			s := mustNew(t, &Config{Path: path, Sync: sync})
 			defer s.Close(context.Background())
 			ctx := context.Background()
 			const batches, per = 30, 17
@@ -152,7 +152,7 @@ func TestRepairTail(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s := New(&Config{Path: path}, sinks.Settings{Name: "file.t"})
+			s := mustNew(t, &Config{Path: path})
 			if err := s.Connect(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -168,4 +168,14 @@ func TestRepairTail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustNew builds a file sink named file.t.
+func mustNew(t *testing.T, c *Config) *Sink {
+	t.Helper()
+	s, err := New(c, sinks.Settings{Name: "file.t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

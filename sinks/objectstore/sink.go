@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/forwarder/forwarder/event"
-	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sinks"
 )
 
@@ -24,19 +23,10 @@ import (
 // defaults to 64. Batches are only the unit of waiting; objects roll by
 // max_object_size, max_object_age and flush_idle.
 func Factory() sinks.Factory {
-	return sinks.Factory{
-		Type:      Type,
-		NewConfig: func() plugin.Config { return NewConfig() },
-		New: func(cfg plugin.Config, set sinks.Settings) (sinks.Sink, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("%s: config is a %T, want *objectstore.Config", Type, cfg)
-			}
-			return New(c, set)
-		},
-		MaxInFlight: 64,
-		Batch:       sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 4 << 20},
-	}
+	f := sinks.NewFactory(Type, NewConfig, New)
+	f.MaxInFlight = 64
+	f.Batch = sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 4 << 20}
+	return f
 }
 
 // Sink writes events into objects, one open object per partition, and

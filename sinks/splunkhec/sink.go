@@ -53,20 +53,11 @@ const MaxInFlight = 4
 
 // Factory returns the splunk_hec factory for the sink registry.
 func Factory() sinks.Factory {
-	return sinks.Factory{
-		Type:      Type,
-		NewConfig: func() plugin.Config { return NewConfig() },
-		New: func(cfg plugin.Config, set sinks.Settings) (sinks.Sink, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("%s: config is a %T, want *splunkhec.Config", Type, cfg)
-			}
-			return New(c, set)
-		},
-		MaxInFlight: MaxInFlight,
-		// 1 MiB before compression: Splunk Cloud documents a 1 MB request limit.
-		Batch: sinks.BatchDefaults{MaxEvents: 500, MaxBytes: 1 << 20},
-	}
+	f := sinks.NewFactory(Type, NewConfig, New)
+	f.MaxInFlight = MaxInFlight
+	// 1 MiB before compression: Splunk Cloud documents a 1 MB request limit.
+	f.Batch = sinks.BatchDefaults{MaxEvents: 500, MaxBytes: 1 << 20}
+	return f
 }
 
 // Sink sends events to one HEC endpoint. It is safe for concurrent

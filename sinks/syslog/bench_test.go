@@ -66,7 +66,7 @@ func discard(b *testing.B) string {
 func BenchmarkWrite(b *testing.B) {
 	for _, enc := range []string{"json", "kv", "cef", "leef"} {
 		b.Run("rfc5424/"+enc, func(b *testing.B) {
-			c := DefaultConfig()
+			c := NewConfig()
 			c.Address, c.Encoding, c.AckHold, c.Hostname = discard(b), enc, "0s", "bench-host"
 			s, err := New(c, testSettings())
 			if err != nil {

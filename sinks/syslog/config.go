@@ -13,7 +13,7 @@ import (
 )
 
 // Config is the body of a `sink "syslog" "NAME" { … }` block. HCL decodes
-// over DefaultConfig, so an attribute that is absent keeps its default. The
+// over NewConfig, so an attribute that is absent keeps its default. The
 // JSON form is the sink's fingerprint on reload: every attribute that changes
 // behaviour carries a json tag.
 type Config struct {
@@ -161,8 +161,8 @@ const (
 	defaultAckHold        = 100 * time.Millisecond
 )
 
-// DefaultConfig returns a config with every default filled in.
-func DefaultConfig() *Config {
+// NewConfig returns a config with every default filled in.
+func NewConfig() *Config {
 	return &Config{
 		Protocol:       "tcp",
 		Format:         "rfc5424",

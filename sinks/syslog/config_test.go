@@ -142,7 +142,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
+			c := NewConfig()
 			c.Address = "127.0.0.1:514"
 			tt.mutate(c)
 			err := c.Validate()

@@ -233,7 +233,7 @@ func TestFormatStrictParse(t *testing.T) {
 	for _, v := range vs {
 		t.Run(strings.Join([]string{v.format, v.protocol, v.framing, v.encoding}, "/"), func(t *testing.T) {
 			t.Parallel()
-			c := DefaultConfig()
+			c := NewConfig()
 			c.SDID = testSDID
 			c.Format, c.Protocol, c.Framing, c.Encoding = v.format, v.protocol, v.framing, v.encoding
 			c.Hostname, c.ProcID, c.UDPMaxSize = "host.example", "77", "65507"
@@ -294,7 +294,7 @@ func TestHeaderFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := DefaultConfig()
+			c := NewConfig()
 			c.Hostname, c.AppName, c.ProcID, c.MsgID = tt.host, tt.app, tt.procid, tt.msgid
 			f := mustFormatter(t, c)
 			f.hostname = tt.host // bypass the os.Hostname default for the nil case
@@ -333,7 +333,7 @@ func TestPriority(t *testing.T) {
 		{"user", "info", []event.Tag{{Key: "severity", Value: "bogus"}, {Key: "facility", Value: "99"}}, 14},
 	}
 	for _, tt := range tests {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Facility, c.Severity = tt.facility, tt.severity
 		f := mustFormatter(t, c)
 		e := testEvent(2)
@@ -361,7 +361,7 @@ func TestTimestamp(t *testing.T) {
 		{"UTC", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "-"},
 	}
 	for _, tt := range tests {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Timezone = tt.zone
 		f := mustFormatter(t, c)
 		got := string(f.appendTimestamp(nil, tt.in))
@@ -375,7 +375,7 @@ func TestTimestamp(t *testing.T) {
 		}
 	}
 	// RFC 3164: "Mmm dd hh:mm:ss" with a space-padded day.
-	c := DefaultConfig()
+	c := NewConfig()
 	c.Format, c.Hostname = "rfc3164", "h"
 	f := mustFormatter(t, c)
 	e := testEvent(0)
@@ -401,7 +401,7 @@ func TestNewlineInjection(t *testing.T) {
 	}
 	for _, enc := range []string{"json", "kv", "cef", "leef"} {
 		for _, framing := range []string{"non_transparent", "octet_counting"} {
-			c := DefaultConfig()
+			c := NewConfig()
 			c.Encoding, c.Framing, c.SDID = enc, framing, testSDID
 			f := mustFormatter(t, c)
 			frame := f.appendFrame(nil, e, &scratch{})
@@ -431,7 +431,7 @@ func TestNewlineInjection(t *testing.T) {
 func TestKVSeparators(t *testing.T) {
 	t.Parallel()
 	for _, seps := range [][2]string{{" ", "="}, {"||", "="}, {"\t", ":"}, {",", "=>"}} {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Encoding, c.FieldsOnly = "kv", true
 		c.KV = &KVConfig{PairSeparator: seps[0], KVSeparator: seps[1]}
 		f := mustFormatter(t, c)
@@ -454,7 +454,7 @@ func TestKVSeparators(t *testing.T) {
 
 func TestCEFHeader(t *testing.T) {
 	t.Parallel()
-	c := DefaultConfig()
+	c := NewConfig()
 	c.Encoding = "cef"
 	c.CEF = &CEFConfig{Vendor: `Ali|baba\`, Product: "SLS", Version: "2",
 		SignatureID: "default-sig", SignatureIDField: "eventName",
@@ -503,7 +503,7 @@ func TestLEEFDelimiters(t *testing.T) {
 		{"1.0", "^", "", 0}, // 1.0 is TAB only
 	}
 	for _, tt := range tests {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Address = "127.0.0.1:514"
 		c.Encoding, c.FieldsOnly = "leef", true
 		c.LEEF = &LEEFConfig{FormatVersion: tt.version, Vendor: "V", Product: "P", ProductVersion: "1", EventID: "E", Delimiter: tt.delim}
@@ -539,7 +539,7 @@ func TestInvalidUTF8(t *testing.T) {
 	t.Parallel()
 	bad := "a\xffb\xc3"
 	for _, enc := range []string{"json", "kv", "cef", "leef"} {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Encoding = enc
 		f := mustFormatter(t, c)
 		e := &event.Event{Time: time.Unix(1, 0), Topic: bad, Tags: []event.Tag{{Key: bad, Value: bad}},
@@ -557,7 +557,7 @@ func utf8Valid(b []byte) bool { return strings.ToValidUTF8(string(b), "\x00") ==
 // TestFormatAllocs: formatting does not allocate per event.
 func TestFormatAllocs(t *testing.T) {
 	for _, enc := range []string{"json", "kv", "cef", "leef"} {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Encoding = enc
 		f := mustFormatter(t, c)
 		e := testEvent(3)

@@ -60,7 +60,7 @@ func FuzzFormat(f *testing.F) {
 	f.Add("t", "__receive_time__", "v", "", "v", "h", "a", "m", uint8(18)) // leef, an empty field name
 	f.Add("t", "", "v", "名前", "v", "h", "a", "m", uint8(12))               // cef
 	f.Fuzz(func(t *testing.T, topic, tagKey, tagVal, fieldKey, fieldVal, host, app, msgid string, mode uint8) {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Address, c.SDID = "127.0.0.1:514", testSDID
 		c.Format = [...]string{"rfc5424", "rfc3164"}[mode%2]
 		framing := [...]string{"octet_counting", "non_transparent", ""}[mode/2%3]

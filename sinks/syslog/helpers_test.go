@@ -152,7 +152,7 @@ func newSink(t testing.TB, c *Config) *Sink {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s.(*Sink)
+	return s
 }
 
 // seqOf returns the "seq" field of a json body.

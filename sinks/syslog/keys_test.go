@@ -28,7 +28,7 @@ func TestAppendTagKey(t *testing.T) {
 // TestKVKeys: the kv keys map renames fields, the topic and tags; the rest
 // keep their SLS names.
 func TestKVKeys(t *testing.T) {
-	c := DefaultConfig()
+	c := NewConfig()
 	c.Encoding = "kv"
 	c.KV = &KVConfig{Keys: map[string]string{"user": "usrName", "__topic__": "topic", "__tag__:__client_ip__": "src"}}
 	f := mustFormatter(t, c)
@@ -49,7 +49,7 @@ func TestKVKeys(t *testing.T) {
 // TestWarnings: the old leef.version name and the documentation PEN warn;
 // defaults do not.
 func TestWarnings(t *testing.T) {
-	c := DefaultConfig()
+	c := NewConfig()
 	if w := c.Warnings(); len(w) != 0 {
 		t.Fatalf("defaults warn: %v", w)
 	}

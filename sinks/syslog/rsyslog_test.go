@@ -34,7 +34,7 @@ func startPeer(t *testing.T, p peer) (*rsyslogtest.Server, *Config) {
 			KeyFile: certs.ServerKey, Driver: p.driver, Mutual: p.mutual}
 	}
 	srv := rsyslogtest.Start(t, opts)
-	c := DefaultConfig()
+	c := NewConfig()
 	c.Protocol, c.Framing, c.SDID = p.protocol, p.framing, testSDID
 	c.Hostname, c.ProcID = "fwd-host", "4242"
 	c.AckHold = "10ms"

@@ -136,7 +136,7 @@ type trail struct {
 func demoTrails(t *testing.T, at *actionTrail, n int) ([]*event.Event, []trail) {
 	t.Helper()
 	g := demo.NewGenerator(7, time.Date(2026, 12, 1, 10, 0, 0, 123456789, time.UTC))
-	runner := rules.NewRunner()
+	runner := rules.NewEvaluator()
 	var evs []*event.Event
 	var orig []trail
 	for len(evs) < n {
@@ -273,7 +273,7 @@ func cefEscaped(v string) string {
 // TestCEFIndependentParser: awkward header and extension text, the
 // event_id/event_name meta and the keys map, as nsyslog-parser reads them.
 func TestCEFIndependentParser(t *testing.T) {
-	c := DefaultConfig()
+	c := NewConfig()
 	c.Encoding, c.Hostname, c.SDID = "cef", "fwd-1", testSDID
 	c.CEF = &CEFConfig{Vendor: `Ali|baba\`, Product: "Log Service", Version: "2.1", SignatureIDField: "sig",
 		Keys: map[string]string{"user": "suser", "__source__": "dvc", "__tag__:__client_ip__": "src"}}
@@ -337,7 +337,7 @@ func TestLEEFStrict(t *testing.T) {
 		{FormatVersion: "2.0", Delimiter: "0x7C"}, // '|': refused
 		{FormatVersion: "2.0", Delimiter: "x09", EventID: "constant", Keys: map[string]string{"seq": "sev"}},
 	} {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Address, c.Encoding, c.SDID, c.LEEF = "127.0.0.1:514", "leef", testSDID, lc
 		if lc.Delimiter == "0x7C" {
 			if c.Validate() == nil {

@@ -20,13 +20,10 @@ import (
 // Factory returns the factory of "syslog" sinks. One connection carries
 // the events in order, so MaxInFlight is 1.
 func Factory() sinks.Factory {
-	return sinks.Factory{
-		Type:        "syslog",
-		NewConfig:   func() plugin.Config { return DefaultConfig() },
-		New:         New,
-		MaxInFlight: 1,
-		Batch:       sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 1 << 20},
-	}
+	f := sinks.NewFactory("syslog", NewConfig, New)
+	f.MaxInFlight = 1
+	f.Batch = sinks.BatchDefaults{MaxEvents: 1000, MaxBytes: 1 << 20}
+	return f
 }
 
 // Sink sends events to one syslog receiver over UDP, TCP or TLS. Build it
@@ -58,12 +55,8 @@ type buffer struct {
 // maxPooled keeps a one-off huge batch from pinning its memory in the pool.
 const maxPooled = 16 << 20
 
-// New builds a sink from a *Config. It does no I/O.
-func New(cfg plugin.Config, set sinks.Settings) (sinks.Sink, error) {
-	c, ok := cfg.(*Config)
-	if !ok {
-		return nil, fmt.Errorf("syslog %q: config is %T, want *syslog.Config", set.Name, cfg)
-	}
+// New builds a sink from a config. It does no I/O: Connect dials.
+func New(c *Config, set sinks.Settings) (*Sink, error) {
 	st, err := c.resolve()
 	if err != nil {
 		return nil, fmt.Errorf("syslog %q: %w", set.Name, err)

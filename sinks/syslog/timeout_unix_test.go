@@ -40,7 +40,7 @@ func TestWriteTimeout(t *testing.T) {
 			c.Close()
 		}
 	}()
-	c := DefaultConfig()
+	c := NewConfig()
 	c.Address = l.Addr().String()
 	c.WriteTimeout, c.AckHold = "300ms", "0s"
 	c.MaxMessageSize = "2MiB" // the 1 MiB events go out whole

@@ -41,7 +41,7 @@ func TestTruncateKeepsFramesValid(t *testing.T) {
 	for _, format := range []string{"rfc5424", "rfc3164"} {
 		for _, framing := range []string{"octet_counting", "non_transparent"} {
 			for _, enc := range []string{"json", "kv", "cef", "leef"} {
-				c := DefaultConfig()
+				c := NewConfig()
 				c.Format, c.Framing, c.Encoding, c.MaxMessageSize = format, framing, enc, strconv.Itoa(limit)
 				f := mustFormatter(t, c)
 				for name, e := range oversizeEvents(3) {
@@ -94,7 +94,7 @@ func TestTruncateKeepsFramesValid(t *testing.T) {
 // truncated.
 func TestOversizeLimits(t *testing.T) {
 	t.Parallel()
-	c := DefaultConfig()
+	c := NewConfig()
 	c.MaxMessageSize = "1KiB"
 	f := mustFormatter(t, c)
 	var sc scratch
@@ -119,7 +119,7 @@ func TestMaxMessageSizeConfig(t *testing.T) {
 		{"64KiB", "truncate", ""}, {"480", "dead_letter", ""}, {"100", "truncate", "max_message_size"},
 		{"1GiB", "truncate", "max_message_size"}, {"lots", "truncate", "max_message_size"}, {"8KiB", "drop", "oversize"},
 	} {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Address, c.MaxMessageSize, c.Oversize = "127.0.0.1:514", tc.size, tc.oversize
 		err := c.Validate()
 		var ae *plugin.AttrError
@@ -127,7 +127,7 @@ func TestMaxMessageSizeConfig(t *testing.T) {
 			t.Errorf("%s/%s: %v, want error on %q", tc.size, tc.oversize, err, tc.err)
 		}
 	}
-	if d := DefaultConfig(); d.MaxMessageSize != "64KiB" || d.Oversize != "truncate" {
+	if d := NewConfig(); d.MaxMessageSize != "64KiB" || d.Oversize != "truncate" {
 		t.Errorf("defaults %s/%s", d.MaxMessageSize, d.Oversize)
 	}
 }
@@ -141,7 +141,7 @@ func TestRsyslogMaxMessageSize(t *testing.T) {
 		for _, policy := range []string{"truncate", "dead_letter"} {
 			t.Run(framing+"/"+policy, func(t *testing.T) {
 				srv := rsyslogtest.Start(t, rsyslogtest.Options{MaxMessageSize: "2k"})
-				c := DefaultConfig()
+				c := NewConfig()
 				c.Address, c.Framing, c.AckHold = srv.TCPAddr, framing, "10ms"
 				c.MaxMessageSize, c.Oversize = "2KiB", policy
 				s := newSink(t, c)
@@ -213,7 +213,7 @@ func FuzzTruncate(f *testing.F) {
 	f.Add("x", uint16(2000), uint16(2), uint16(0), uint8(7))
 	f.Add("\\\\\\\\", uint16(1), uint16(60000), uint16(3000), uint8(13))
 	f.Fuzz(func(t *testing.T, value string, repeat, fields, limit uint16, mode uint8) {
-		c := DefaultConfig()
+		c := NewConfig()
 		c.Format = []string{"rfc5424", "rfc3164"}[mode&1]
 		c.Framing = []string{"octet_counting", "non_transparent"}[mode>>1&1]
 		c.Encoding = []string{"json", "kv", "cef", "leef"}[mode>>2&3]

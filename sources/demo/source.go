@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -56,17 +55,15 @@ func attr(name, msg string) error { return &plugin.AttrError{Attr: name, Err: er
 
 // Factory returns the demo source factory.
 func Factory() sources.Factory {
-	return sources.Factory{
-		Type:      "demo",
-		NewConfig: func() plugin.Config { return &Config{BatchSize: 100, InFlight: 4, Seed: 1} },
-		New: func(cfg plugin.Config, set sources.Settings) (sources.Source, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("demo: config is a %T, want *demo.Config", cfg)
-			}
-			return &Source{cfg: *c, name: set.Name}, nil
-		},
-	}
+	return sources.NewFactory("demo", NewConfig, New)
+}
+
+// NewConfig returns a config with the defaults filled in.
+func NewConfig() *Config { return &Config{BatchSize: 100, InFlight: 4, Seed: 1} }
+
+// New returns a demo source. It does no I/O and starts nothing: Run does.
+func New(cfg *Config, set sources.Settings) (*Source, error) {
+	return &Source{cfg: *cfg, name: set.Name}, nil
 }
 
 // Source emits generated events in batches, keeping at most InFlight

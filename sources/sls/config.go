@@ -154,7 +154,8 @@ func (c *Config) ForLane(sink string) plugin.Config {
 	return &cp
 }
 
-func newConfig() *Config {
+// NewConfig returns a config with the defaults filled in.
+func NewConfig() *Config {
 	return &Config{Start: "begin", HeartbeatInterval: "5s", FetchLogGroups: 100, FetchInterval: "500ms",
 		InFlight: 4, CheckpointInterval: "1s", ShutdownTimeout: "20s", Compression: "lz4", Lanes: "per_sink",
 		MetadataEndpoint: "http://100.100.100.200", AssumeRoleDuration: "1h", RoleSessionName: "forwarder",

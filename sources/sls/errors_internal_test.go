@@ -45,7 +45,7 @@ func TestOneLineAndClassify(t *testing.T) {
 // TestCredentialAttrs: the credential attributes are checked without I/O.
 func TestCredentialAttrs(t *testing.T) {
 	base := func() *Config {
-		c := newConfig()
+		c := NewConfig()
 		c.Endpoint, c.Project, c.Logstore, c.ConsumerGroup = "https://cn-hangzhou.log.aliyuncs.com", "p", "l", "g"
 		return c
 	}

@@ -5,29 +5,37 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 	kitlog "github.com/go-kit/kit/log"
 )
 
-var bridgeOnce sync.Once
+var (
+	bridgeOnce sync.Once
+	sdkLogger  atomic.Pointer[slog.Logger]
+)
 
-// bridgeSDKLogs sends the SDK's go-kit logs (its retries, mostly) to slog,
-// tagged component=sls-sdk, instead of logfmt on stdout. The SDK's logger is
-// a package variable, so the first source's logger wins.
-func bridgeSDKLogs(lg *slog.Logger) {
-	bridgeOnce.Do(func() {
-		sdk.Logger = kitAdapter{lg.With("component", "sls-sdk")}
-	})
+// BridgeSDKLogs sends the SDK's go-kit logs (its retries, mostly) to lg,
+// tagged component=sls-sdk, instead of logfmt on standard output (where
+// they would mix into a file sink writing to "-"). The SDK's logger is one
+// package variable for the whole process, so this is process-wide set-up:
+// `forwarder run` calls it once its logger is configured, before any source
+// starts. The SDK variable is written only once (a source reading it while
+// another run writes it would race); later calls swap the slog logger
+// behind it atomically.
+func BridgeSDKLogs(lg *slog.Logger) {
+	sdkLogger.Store(lg.With("component", "sls-sdk"))
+	bridgeOnce.Do(func() { sdk.Logger = kitAdapter{} })
 }
 
-// kitAdapter is a go-kit Logger writing to slog. go-kit's level package
-// stores the level under the key "level"; SDK warnings and errors keep
-// their level, everything else is debug. Messages and values are folded
-// onto one line.
-type kitAdapter struct{ lg *slog.Logger }
+// kitAdapter is a go-kit Logger writing to the slog logger BridgeSDKLogs
+// last set. go-kit's level package stores the level under the key "level";
+// SDK warnings and errors keep their level, everything else is debug.
+// Messages and values are folded onto one line.
+type kitAdapter struct{}
 
-func (a kitAdapter) Log(keyvals ...any) error {
+func (kitAdapter) Log(keyvals ...any) error {
 	level := slog.LevelDebug
 	msg := "sdk"
 	attrs := make([]any, 0, len(keyvals))
@@ -58,7 +66,7 @@ func (a kitAdapter) Log(keyvals ...any) error {
 			attrs = append(attrs, k, v)
 		}
 	}
-	a.lg.Log(context.Background(), level, msg, attrs...)
+	sdkLogger.Load().Log(context.Background(), level, msg, attrs...)
 	return nil
 }
 

@@ -52,10 +52,10 @@ func TestPullSignatures(t *testing.T) {
 		{name: "v4 wrong secret", secret: "wrong", auth: sdk.AuthV4, wantCode: "SignatureNotMatch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := newConfig()
+			cfg := NewConfig()
 			cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
 			cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = plugin.Secret("id"), plugin.Secret(tc.secret), plugin.Secret(tc.token)
-			src := New(cfg, sources.Settings{Logger: slog.New(slog.DiscardHandler)})
+			src := mustNew(t, cfg)
 			c, err := src.client()
 			if err != nil {
 				t.Fatal(err)
@@ -106,14 +106,14 @@ func TestWindowBoundsPulls(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := newConfig()
+	cfg := NewConfig()
 	cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
 	cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
 	cfg.FetchLogGroups, cfg.InFlightBytes = 2, "1MiB"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	src := New(cfg, sources.Settings{Logger: slog.New(slog.DiscardHandler)})
+	src := mustNew(t, cfg)
 	c, err := src.client()
 	if err != nil {
 		t.Fatal(err)
@@ -153,4 +153,14 @@ func TestWindowBoundsPulls(t *testing.T) {
 	if got := src.inflight.held(); got != 0 {
 		t.Fatalf("window holds %d bytes after every release, want 0", got)
 	}
+}
+
+// mustNew builds a source with a discarding logger.
+func mustNew(t *testing.T, cfg *Config) *Source {
+	t.Helper()
+	src, err := New(cfg, sources.Settings{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

@@ -141,6 +141,30 @@ func sent(rt *engine.Runtime) int {
 	return int(testutil.ToFloat64(rt.Metrics().SinkEvents.WithLabelValues("file.out", "sent")))
 }
 
+// cursorResets reads forwarder_source_cursor_resets_total{source=key},
+// the series the source registers itself, from the runtime's registry.
+func cursorResets(t *testing.T, rt *engine.Runtime, key string) float64 {
+	t.Helper()
+	mfs, err := rt.Metrics().Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "forwarder_source_cursor_resets_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "source" && l.GetValue() == key {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no forwarder_source_cursor_resets_total{source=%q} registered", key)
+	return 0
+}
+
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(timeout); !cond(); {

@@ -50,23 +50,12 @@ import (
 	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/internal/loopback"
 	"github.com/forwarder/forwarder/internal/units"
-	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sources"
 )
 
 // Factory returns the SLS source factory.
 func Factory() sources.Factory {
-	return sources.Factory{
-		Type:      "sls",
-		NewConfig: func() plugin.Config { return newConfig() },
-		New: func(cfg plugin.Config, set sources.Settings) (sources.Source, error) {
-			c, ok := cfg.(*Config)
-			if !ok {
-				return nil, fmt.Errorf("sls: config is a %T, want *sls.Config", cfg)
-			}
-			return New(c, set), nil
-		},
-	}
+	return sources.NewFactory("sls", NewConfig, New)
 }
 
 // Source reads one or more logstores of a project.
@@ -86,16 +75,20 @@ type Source struct {
 
 var _ sources.Source = (*Source)(nil)
 
-// New returns a source. It does no I/O.
-func New(cfg *Config, set sources.Settings) *Source {
+// New returns a source. It does no I/O; it registers the source's own
+// series (forwarder_source_cursor_resets_total) on set.Metrics, sharing
+// them with the other lanes of the same source.
+func New(cfg *Config, set sources.Settings) (*Source, error) {
 	lg := set.Logger
 	if lg == nil {
 		lg = slog.Default()
 	}
-	bridgeSDKLogs(lg)
-	resets := set.CursorResets
-	if resets == nil {
-		resets = prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
+	resets, err := registerCounter(set.Metrics, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "forwarder_source_cursor_resets_total",
+		Help: "Shard positions abandoned because SLS no longer had the data (InvalidCursor); events were skipped.",
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("sls source %q: %w", set.Name, err)
 	}
 	m := set.Shards
 	if m == nil {
@@ -105,7 +98,28 @@ func New(cfg *Config, set sources.Settings) *Source {
 	if err != nil || inflightBytes <= 0 {
 		inflightBytes, _ = units.ParseSize(defaultInFlightBytes)
 	}
-	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets, metrics: m, lane: set.Lane, inflight: newWindow(inflightBytes)}
+	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets, metrics: m, lane: set.Lane, inflight: newWindow(inflightBytes)}, nil
+}
+
+// registerCounter registers c on reg, or returns the counter already
+// registered there under the same name and labels: every lane of a source,
+// and its replacement after a reload, count into one series. A nil reg
+// leaves c unregistered.
+func registerCounter(reg prometheus.Registerer, c prometheus.Counter) (prometheus.Counter, error) {
+	if reg == nil {
+		return c, nil
+	}
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.As(err, &are):
+		if existing, ok := are.ExistingCollector.(prometheus.Counter); ok {
+			return existing, nil
+		}
+	}
+	return nil, fmt.Errorf("register metrics: %w", err)
 }
 
 // client builds the SDK client. Timeouts are set before first use: the SDK
@@ -146,6 +160,11 @@ func (s *Source) client() (*sdk.Client, error) {
 
 // Run consumes every configured logstore until ctx ends.
 func (s *Source) Run(ctx context.Context, out sources.Output) error {
+	if ctx.Err() != nil {
+		// Stopped before it started (a reload replaced this lane at once):
+		// join no consumer group.
+		return nil
+	}
 	c, err := s.client()
 	if err != nil {
 		return err

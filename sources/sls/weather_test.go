@@ -174,7 +174,7 @@ func TestInvalidCursorResumesFromBegin(t *testing.T) {
 	rt, logs := startLogged(t, hcl)
 	defer shutdown(rt)
 	waitFor(t, "the retained events after the reset", 30*time.Second, func() bool { return sent(rt) >= third })
-	if got := testutil.ToFloat64(rt.Metrics().CursorResets.WithLabelValues("sls.audit")); got != shards {
+	if got := cursorResets(t, rt, "sls.audit"); got != shards {
 		t.Errorf("cursor resets = %v, want %d", got, shards)
 	}
 	recs := logs.records(t, "DATA SKIPPED")
