@@ -182,6 +182,7 @@ func (s *Server) handlePullLogs(w http.ResponseWriter, r *http.Request, rt route
 		return s.servePullQuery(w, pr, filter, enc)
 	}
 	h.Set("x-log-count", strconv.FormatInt(n, 10))
+	s.stats.served(n)
 	if n == 0 {
 		h.Set("x-log-bodyrawsize", "0")
 		writeEmpty(w)
@@ -263,6 +264,7 @@ func (s *Server) servePullQuery(w http.ResponseWriter, pr pullRange, filter *spl
 	}
 	h := w.Header()
 	h.Set("x-log-count", strconv.Itoa(groups))
+	s.stats.served(int64(len(pr.entries)))
 	h.Set("x-log-rawdatasize", strconv.Itoa(scannedBytes))
 	h.Set("x-log-rawdatacount", strconv.Itoa(len(pr.entries)))
 	h.Set("x-log-rawdatalines", strconv.Itoa(scannedLines))

@@ -45,6 +45,12 @@ func TestPutPullRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			seen := map[string]bool{}
 			totalLogs := 0
+			pulledBefore := s.PulledGroups()
+			defer func() {
+				if got := s.PulledGroups() - pulledBefore; !t.Failed() && got != groups {
+					t.Errorf("PulledGroups grew by %d over a full read, want %d", got, groups)
+				}
+			}()
 			for shard := 0; shard < shards; shard++ {
 				cur, err := c.GetCursor(testProject, testLogstore, shard, "begin")
 				if err != nil {

@@ -10,16 +10,24 @@ type stats struct {
 	mu       sync.Mutex
 	requests map[string]int64
 	queries  map[string]int64
+	groups   int64 // log groups PullLogs answered with (read past, for queries)
 }
 
 func (st *stats) init() {
 	st.requests = make(map[string]int64)
 	st.queries = make(map[string]int64)
+	st.groups = 0
 }
 
 func (st *stats) count(api string) {
 	st.mu.Lock()
 	st.requests[api]++
+	st.mu.Unlock()
+}
+
+func (st *stats) served(groups int64) {
+	st.mu.Lock()
+	st.groups += groups
 	st.mu.Unlock()
 }
 
@@ -50,6 +58,15 @@ func (s *Server) RequestCount(api string) int64 {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
 	return s.stats.requests[api]
+}
+
+// PulledGroups returns how many stored log groups PullLogs answers have
+// read past, over every shard and consumer: a test's sign that data was
+// pulled, whatever the number of requests it took.
+func (s *Server) PulledGroups() int64 {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	return s.stats.groups
 }
 
 // ResetStats zeroes the counters.
