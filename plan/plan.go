@@ -113,6 +113,7 @@ type Runner struct {
 	FlushTimeout time.Duration `json:"flush_timeout"`
 	InFlight     int           `json:"in_flight"`
 	BufferEvents int           `json:"buffer_events"`
+	BufferBytes  int64         `json:"buffer_bytes"`
 	RetryInitial time.Duration `json:"retry_initial"`
 	RetryMax     time.Duration `json:"retry_max"`
 }
@@ -419,7 +420,7 @@ func (c *compiler) source(s *config.Component) (*SourceSpec, hcl.Diagnostics) {
 
 // commonSinkSchema is the part of every sink body that the engine owns.
 var commonSinkSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "in_flight"}, {Name: "buffer_events"}},
+	Attributes: []hcl.AttributeSchema{{Name: "in_flight"}, {Name: "buffer_events"}, {Name: "buffer_bytes"}},
 	Blocks:     []hcl.BlockHeaderSchema{{Type: "batch"}, {Type: "retry"}},
 }
 
@@ -440,6 +441,10 @@ const (
 	DefaultMaxBytes     = 1 << 20
 	DefaultFlushTimeout = time.Second
 	DefaultBuffer       = 20000
+	// DefaultBufferBytes bounds the memory of the events a sink holds
+	// (queued, batched, being written or retried), counted as their share of
+	// the source's measured footprint.
+	DefaultBufferBytes  = 16 << 20
 	DefaultRetryInitial = 200 * time.Millisecond
 	DefaultRetryMax     = 30 * time.Second
 )
@@ -451,7 +456,7 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 	}
 	content, remain, diags := s.Body.PartialContent(commonSinkSchema)
 	r := Runner{MaxEvents: DefaultMaxEvents, MaxBytes: DefaultMaxBytes, FlushTimeout: DefaultFlushTimeout,
-		InFlight: max(f.MaxInFlight, 1), BufferEvents: DefaultBuffer, RetryInitial: DefaultRetryInitial, RetryMax: DefaultRetryMax}
+		InFlight: max(f.MaxInFlight, 1), BufferEvents: DefaultBuffer, BufferBytes: DefaultBufferBytes, RetryInitial: DefaultRetryInitial, RetryMax: DefaultRetryMax}
 	if f.Batch.MaxEvents > 0 {
 		r.MaxEvents = f.Batch.MaxEvents
 	}
@@ -469,6 +474,22 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 	}
 	intAttr("in_flight", &r.InFlight, 1)
 	intAttr("buffer_events", &r.BufferEvents, 1)
+	if a, ok := content.Attributes["buffer_bytes"]; ok {
+		var v string
+		d := gohcl.DecodeExpression(a.Expr, c.ectx, &v)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			n, err := units.ParseSize(v)
+			switch {
+			case err != nil:
+				diags = append(diags, attrDiag("Invalid size", detail.FromError(err), a.Expr.Range()))
+			case n < 64<<10:
+				diags = append(diags, attrDiag("Invalid buffer_bytes", "Must be at least 64KiB.", a.Expr.Range()))
+			default:
+				r.BufferBytes = n
+			}
+		}
+	}
 	dur := func(body hcl.Body, name string, v *string, dst *time.Duration) {
 		if v == nil {
 			return

@@ -133,7 +133,7 @@ func TestWindowBoundsPulls(t *testing.T) {
 	if len(a1.Events) != 1000 || a1.Footprint < 1<<20 {
 		t.Fatalf("first pull: %d events, footprint %d; the test needs 1000 events over 1 MiB", len(a1.Events), a1.Footprint)
 	}
-	if got := src.inflight.held(); got != int64(a1.Footprint) {
+	if got := src.inflight.Held(); got != int64(a1.Footprint) {
 		t.Fatalf("window holds %d bytes, want the answer's footprint %d", got, a1.Footprint)
 	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
@@ -150,7 +150,7 @@ func TestWindowBoundsPulls(t *testing.T) {
 		t.Fatalf("second pull starts at demo_seq %q, want 1001", v.Str())
 	}
 	pl.release(a2)
-	if got := src.inflight.held(); got != 0 {
+	if got := src.inflight.Held(); got != 0 {
 		t.Fatalf("window holds %d bytes after every release, want 0", got)
 	}
 }
