@@ -81,21 +81,52 @@ func (w *shardWorker) newPuller() *puller {
 }
 
 // pull reads the log groups after cursor, first waiting for room in the
-// source's in_flight_bytes window; the answer's footprint stays reserved
-// until release. SLS errors come back as *sdk.Error, as from the SDK; a size
-// over max_pull_size as a *slswire.LimitError. Both are retried by the shard
-// loop with backoff.
+// source's in_flight_bytes window for about the last answer's footprint;
+// once the answer's headers declare its size, that is reserved (waiting
+// again if need be) before the body is read, and the footprint stays
+// reserved until release. So the window bounds what all shards hold
+// together, even when every shard's first answer is large. SLS errors come
+// back as *sdk.Error, as from the SDK; a size over max_pull_size as a
+// *slswire.LimitError. Both are retried by the shard loop with backoff.
 func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, error) {
 	if !p.win.Acquire(ctx, p.est) {
 		return nil, ctx.Err()
 	}
+	p.win.Add(-p.est) // room was there; the answer reserves its own size
 	a, err := p.request(ctx, cursor)
 	if err != nil {
-		p.win.Add(-p.est)
 		return nil, err
 	}
-	p.win.Add(int64(a.Footprint) - p.est)
 	p.est = max(int64(a.Footprint), minReserve)
+	return a, nil
+}
+
+// keepBodyBuffer is the largest compressed-body buffer a shard keeps from
+// one answer to the next. Larger ones (backlog answers) are dropped after
+// decoding: kept, they would cost every shard its largest answer's body
+// for good, outside the window.
+const keepBodyBuffer = 256 << 10
+
+// read reserves an answer's bytes from its headers (the body plus twice the
+// declared raw size: the decompressed buffer and the event structures),
+// reads and decodes it, and settles the reservation to the footprint.
+func (p *puller) read(ctx context.Context, resp *http.Response) (*slswire.Answer, error) {
+	raw, _ := strconv.ParseInt(resp.Header.Get("X-Log-Bodyrawsize"), 10, 64)
+	raw = min(max(raw, 0), int64(p.rd.Limits.MaxRawSize))
+	body := min(max(resp.ContentLength, 0), int64(p.rd.Limits.MaxBodySize))
+	need := body + 2*raw
+	if !p.win.Acquire(ctx, need) {
+		return nil, ctx.Err()
+	}
+	a, err := p.rd.Read(resp.Header, resp.ContentLength, resp.Body)
+	if err != nil {
+		p.win.Add(-need)
+		return nil, err
+	}
+	if a.BodySize > keepBodyBuffer {
+		p.rd = slswire.Reader{Limits: p.rd.Limits}
+	}
+	p.win.Add(int64(a.Footprint) - need)
 	return a, nil
 }
 
@@ -157,7 +188,7 @@ func (p *puller) request(ctx context.Context, cursor string) (*slswire.Answer, e
 	if resp.StatusCode != http.StatusOK {
 		return nil, errorAnswer(resp)
 	}
-	return p.rd.Read(resp.Header, resp.ContentLength, resp.Body)
+	return p.read(ctx, resp)
 }
 
 // errorAnswer turns a non-200 answer into the SDK's error types, reading at
