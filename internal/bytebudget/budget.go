@@ -61,6 +61,19 @@ func (b *Budget) Acquire(ctx context.Context, n int64) bool {
 	}
 }
 
+// WaitRoom waits until n bytes would fit (or nothing is held), reserving
+// nothing: a holder that learns its size later checks for room first. False
+// when ctx ended first.
+func (b *Budget) WaitRoom(ctx context.Context, n int64) bool {
+	if !b.Acquire(ctx, n) {
+		return false
+	}
+	b.mu.Lock()
+	b.used -= n // taken back without waking anyone: nothing was released
+	b.mu.Unlock()
+	return true
+}
+
 // Add changes the reserved bytes by n without waiting (a holder settling an
 // estimate); a negative n releases and wakes the waiters.
 func (b *Budget) Add(n int64) {

@@ -52,4 +52,17 @@ func TestBudget(t *testing.T) {
 		t.Fatal("admitted while an oversized reservation is held")
 	}
 	b.Add(-500)
+
+	// WaitRoom waits like Acquire but leaves nothing reserved.
+	b.Add(80)
+	go func() { got <- b.WaitRoom(context.Background(), 50) }()
+	select {
+	case <-got:
+		t.Fatal("WaitRoom did not wait while there was no room")
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.Add(-40)
+	if !<-got || b.Held() != 40 {
+		t.Fatalf("WaitRoom after a release: held %d, want 40 (nothing reserved)", b.Held())
+	}
 }

@@ -89,10 +89,9 @@ func (w *shardWorker) newPuller() *puller {
 // back as *sdk.Error, as from the SDK; a size over max_pull_size as a
 // *slswire.LimitError. Both are retried by the shard loop with backoff.
 func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, error) {
-	if !p.win.Acquire(ctx, p.est) {
+	if !p.win.WaitRoom(ctx, p.est) {
 		return nil, ctx.Err()
 	}
-	p.win.Add(-p.est) // room was there; the answer reserves its own size
 	a, err := p.request(ctx, cursor)
 	if err != nil {
 		return nil, err
