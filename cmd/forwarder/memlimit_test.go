@@ -2,7 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/forwarder/forwarder/builtin"
 	"github.com/forwarder/forwarder/internal/fwdtest"
@@ -107,4 +111,32 @@ func fmtSrc(format, attr string) string { return fmt.Sprintf(format, attr) }
 
 func route(from, to string) string {
 	return "route \"r\" {\n  from = [" + from + "]\n  to = [" + to + "]\n}\n"
+}
+
+// TestRunLogsMemoryLimit: `run` derives the soft memory limit from the plan
+// by default and logs it with its parts (demo source: no window of its own;
+// one HEC sink: 16MiB buffer + 4 × 1MiB bodies).
+func TestRunLogsMemoryLimit(t *testing.T) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("GOMEMLIMIT is set: run takes it instead")
+	}
+	cfg := filepath.Join(t.TempDir(), "f.hcl")
+	writeConf(t, cfg, `
+source "demo" "d" { rate = 10 }
+`+hecSinkBlock("main", deadHEC(t))+`
+route "r" {
+  from = [source.demo.d]
+  to   = [sink.splunk_hec.main]
+}
+`)
+	p := startProc(t, cfg, "--admin=", "--no-watch", "--shutdown-timeout=0s")
+	want := `msg="memory limit" limit=`
+	waitUntil(t, "the memory limit log line", 20*time.Second, func() bool { return strings.Contains(p.log(), want) })
+	for _, part := range []string{"flag=auto", "budget=20.0MiB", "source_windows=0.0MiB", "sink_buffers=16.0MiB", "request_bodies=4.0MiB"} {
+		if !strings.Contains(p.log(), part) {
+			t.Errorf("memory limit log line lacks %s:\n%s", part, p.log())
+		}
+	}
+	p.signal(t, os.Interrupt)
+	p.exitCode(10 * time.Second)
 }
