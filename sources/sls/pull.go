@@ -209,9 +209,9 @@ func errorAnswer(resp *http.Response) error {
 // The window (a bytebudget.Budget) bounds the memory (Answer.Footprint) of a
 // source's pulled batches awaiting acknowledgement, across all its logstores
 // and shards, so memory does not grow with the shard count or the backlog. A
-// shard reserves its last pull's footprint before pulling and settles the
-// difference once the answer is decoded; a pull larger than the reservation
-// overshoots by at most that one answer (itself bounded by max_pull_size).
-// When nothing is held, any pull may go, so one answer larger than the window
-// still progresses.
+// shard waits for room for its last pull's footprint before pulling, then
+// reserves what the answer's headers declare before reading its body, and
+// settles to the footprint once it is decoded (see puller.read). When
+// nothing is held, any answer may go, so one larger than the window (itself
+// bounded by max_pull_size) still progresses.
 const defaultInFlightBytes = "32MiB"
