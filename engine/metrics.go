@@ -21,6 +21,7 @@ type Metrics struct {
 	SinkConnected    *prometheus.GaugeVec // sink
 	SinkPending      *prometheus.GaugeVec // sink
 	SinkPendingBytes *prometheus.GaugeVec // sink
+	SinkBufferBytes  *prometheus.GaugeVec // sink
 	SinkInFlight     *prometheus.GaugeVec // sink
 	SinkRetrying     *prometheus.GaugeVec // sink
 	SinkFailures     *prometheus.GaugeVec // sink
@@ -81,12 +82,13 @@ func NewMetrics() *Metrics {
 		SinkFailures:     prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_consecutive_failures", Help: "Failed writes since the sink's last successful one."}, []string{"sink"}),
 		SinkLastSuccess:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_last_success_timestamp_seconds", Help: "Time of the sink's last successful write."}, []string{"sink"}),
 		BuildInfo:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_build_info", Help: "1, labelled with the forwarder's version, VCS revision and Go version."}, []string{"version", "revision", "goversion"}),
+		SinkBufferBytes:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_buffer_bytes", Help: "Memory of the events a sink holds, as charged to its buffer_bytes budget (their share of the source's measured footprint); enqueueing waits while it is full."}, []string{"sink"}),
 		SinkPending:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_sink_pending_events", Help: "Events a sink holds and has not finished with: queued, batched, being written or waiting to be retried."}, []string{"sink"}),
 		PlanInfo:         prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "forwarder_config_plan_info", Help: "1 for the running plan version."}, []string{"version"}),
 		Applies:          prometheus.NewCounter(prometheus.CounterOpts{Name: "forwarder_config_applies_total", Help: "Plans applied to the runtime."}),
 	}
 	m.Registry.MustRegister(m.EventsIn, m.BytesIn, m.RouteEvents, m.SinkEvents, m.SinkRetries, m.SinkLatency, m.SinkQueued,
-		m.SinkConnected, m.ShardsOwned, m.ShardCheckpoint, m.ShardReceive, m.ShardLag, m.ShardBacklog, m.StuckCursors, m.SinkPending, m.SinkPendingBytes, m.SinkInFlight, m.SinkRetrying, m.SinkFailures, m.SinkLastSuccess, m.BuildInfo, m.PlanInfo, m.Applies,
+		m.SinkConnected, m.ShardsOwned, m.ShardCheckpoint, m.ShardReceive, m.ShardLag, m.ShardBacklog, m.StuckCursors, m.SinkPending, m.SinkPendingBytes, m.SinkBufferBytes, m.SinkInFlight, m.SinkRetrying, m.SinkFailures, m.SinkLastSuccess, m.BuildInfo, m.PlanInfo, m.Applies,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -122,6 +124,7 @@ func (m *Metrics) deleteSink(key string) {
 	m.SinkConnected.DeleteLabelValues(key)
 	m.SinkPending.DeleteLabelValues(key)
 	m.SinkPendingBytes.DeleteLabelValues(key)
+	m.SinkBufferBytes.DeleteLabelValues(key)
 	m.SinkInFlight.DeleteLabelValues(key)
 	m.SinkRetrying.DeleteLabelValues(key)
 	m.SinkFailures.DeleteLabelValues(key)

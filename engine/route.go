@@ -75,7 +75,8 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 		done(err)
 	})
 	o.in.Add(float64(len(b.Events)))
-	o.inB.Add(float64(b.RawSize()))
+	raw := b.RawSize()
+	o.inB.Add(float64(raw))
 
 	routes := snap.bySource[o.source]
 	run := runners.Get().(*rules.Evaluator)
@@ -87,7 +88,8 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 			switch {
 			case out == rules.Pass:
 				// Sized once after the rules, for every sink of the route.
-				kept = append(kept, item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name, size: ev.RawSize()})
+				size := ev.RawSize()
+				kept = append(kept, item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name, size: size, mem: b.MemSize(size, raw)})
 			case !r.primary: // counted and dead-lettered by the route's primary lane
 			case out == rules.Filtered:
 				r.filtered.Inc()

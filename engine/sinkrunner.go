@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/forwarder/forwarder/event"
+	"github.com/forwarder/forwarder/internal/bytebudget"
 	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/plan"
 	"github.com/forwarder/forwarder/sinks"
@@ -26,6 +27,7 @@ type item struct {
 	dl    *sinkRunner // dead-letter sink of the route, or nil
 	route string
 	size  int // raw bytes, computed once when queued
+	mem   int // memory charged to the sink's buffer_bytes: the event's share of its batch's footprint
 }
 
 // sinkRunner owns one sink: a bounded queue, a batcher, InFlight writers,
@@ -38,6 +40,7 @@ type sinkRunner struct {
 	sink  sinks.Sink
 	log   *slog.Logger
 	queue chan []item
+	mem   *bytebudget.Budget // buffer_bytes: memory of the events held, from enqueue until finished
 
 	mu     sync.RWMutex // guards closed against enqueue
 	closed bool
@@ -55,6 +58,7 @@ type sinkRunner struct {
 	latency               prometheus.Observer
 	queued, conn, pendG   prometheus.Gauge
 	pendBG, inFlightG     prometheus.Gauge
+	memG                  prometheus.Gauge
 	retryingG, failuresG  prometheus.Gauge
 	lastOKG               prometheus.Gauge
 	lastLog               time.Time
@@ -75,14 +79,14 @@ func newSinkRunner(spec *plan.SinkSpec, log *slog.Logger, m *Metrics) (*sinkRunn
 	}
 	depth := max(4, spec.Delivery.BufferEvents/max(1, spec.Delivery.MaxEvents))
 	r := &sinkRunner{
-		key: spec.Key, spec: spec, sink: s, log: lg, queue: make(chan []item, depth),
+		key: spec.Key, spec: spec, sink: s, log: lg, queue: make(chan []item, depth), mem: bytebudget.New(bufferBytes(spec.Delivery)),
 		sent: m.SinkEvents.WithLabelValues(spec.Key, "sent"), rejected: m.SinkEvents.WithLabelValues(spec.Key, "rejected"),
 		lost: m.SinkEvents.WithLabelValues(spec.Key, "lost"), retries: m.SinkRetries.WithLabelValues(spec.Key),
 		latency: m.SinkLatency.WithLabelValues(spec.Key), queued: m.SinkQueued.WithLabelValues(spec.Key),
 		conn: m.SinkConnected.WithLabelValues(spec.Key), pendG: m.SinkPending.WithLabelValues(spec.Key),
 		pendBG: m.SinkPendingBytes.WithLabelValues(spec.Key), inFlightG: m.SinkInFlight.WithLabelValues(spec.Key),
 		retryingG: m.SinkRetrying.WithLabelValues(spec.Key), failuresG: m.SinkFailures.WithLabelValues(spec.Key),
-		lastOKG: m.SinkLastSuccess.WithLabelValues(spec.Key),
+		lastOKG: m.SinkLastSuccess.WithLabelValues(spec.Key), memG: m.SinkBufferBytes.WithLabelValues(spec.Key),
 	}
 	r.stop, r.stopNow = context.WithCancel(context.Background())
 	return r, nil
@@ -111,22 +115,41 @@ func (r *sinkRunner) start() {
 // a reload while failing, or at the shutdown deadline).
 var errStopped = errors.New("sink stopped")
 
-// enqueue queues items, blocking while the queue is full (backpressure).
-// It returns an error, with the items not queued, if ctx ends first or the
-// runner is closed or stopped meanwhile.
+// bufferBytes is the runner's buffer_bytes, defaulted for specs built
+// without the plan compiler.
+func bufferBytes(rs plan.Delivery) int64 {
+	if rs.BufferBytes > 0 {
+		return rs.BufferBytes
+	}
+	return plan.DefaultBufferBytes
+}
+
+// enqueue queues items, blocking while the queue is full in events or its
+// memory would pass buffer_bytes (backpressure; into an empty budget any
+// items go, so one batch larger than it still progresses). It returns an
+// error, with the items not queued, if ctx ends first or the runner is
+// closed or stopped meanwhile.
 func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.closed {
 		return fmt.Errorf("sink %q is closed", r.key)
 	}
-	size := 0
+	size, mem := 0, 0
 	for i := range items {
 		if items[i].size == 0 {
 			items[i].size = items[i].ev.RawSize()
 		}
+		if items[i].mem == 0 {
+			items[i].mem = event.EstimateMem(items[i].size)
+		}
 		size += items[i].size
+		mem += items[i].mem
 	}
+	if err := r.reserve(ctx, int64(mem)); err != nil {
+		return err
+	}
+	r.memG.Set(float64(r.mem.Held()))
 	select {
 	case r.queue <- items:
 		r.queued.Inc()
@@ -136,10 +159,36 @@ func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
 		}
 		return nil
 	case <-ctx.Done():
+		r.releaseMem(mem)
 		return ctx.Err()
 	case <-r.stop.Done():
+		r.releaseMem(mem)
 		return fmt.Errorf("sink %q: %w", r.key, errStopped)
 	}
+}
+
+// reserve charges n bytes to buffer_bytes, waiting while they do not fit
+// until ctx ends or the runner is stopped.
+func (r *sinkRunner) reserve(ctx context.Context, n int64) error {
+	if r.mem.TryAcquire(n) {
+		return nil
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	unhook := context.AfterFunc(r.stop, cancel)
+	defer unhook()
+	if r.mem.Acquire(wctx, n) {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("sink %q: %w", r.key, errStopped)
+}
+
+func (r *sinkRunner) releaseMem(n int) {
+	r.mem.Add(-int64(n))
+	r.memG.Set(float64(r.mem.Held()))
 }
 
 func (r *sinkRunner) addPending(n, bytes int) {
@@ -147,12 +196,15 @@ func (r *sinkRunner) addPending(n, bytes int) {
 	r.pendBG.Set(float64(r.pendingBytes.Add(int64(bytes))))
 }
 
-func sizeOf(items []item) int {
-	n := 0
+// finish takes finished items off the pending counts and buffer_bytes.
+func (r *sinkRunner) finish(items []item) {
+	size, mem := 0, 0
 	for _, it := range items {
-		n += it.size
+		size += it.size
+		mem += it.mem
 	}
-	return n
+	r.addPending(-len(items), -size)
+	r.releaseMem(mem)
 }
 
 func (r *sinkRunner) lastError() string {
@@ -331,7 +383,7 @@ func (r *sinkRunner) logRetry(err error, n int, backoff time.Duration) {
 
 func (r *sinkRunner) ack(items []item) {
 	r.sent.Add(float64(len(items)))
-	r.addPending(-len(items), -sizeOf(items))
+	r.finish(items)
 	for _, it := range items {
 		it.t.release(1, nil)
 	}
@@ -341,14 +393,14 @@ func (r *sinkRunner) ack(items []item) {
 // reason; without one, the event is logged and counted as lost.
 func (r *sinkRunner) reject(it item, reason string) {
 	r.rejected.Inc()
-	r.addPending(-1, -it.size)
+	r.finish([]item{it})
 	deadLetter(it, fmt.Sprintf("sink %s rejected the event: %s", r.key, reason), r.log, r.lost)
 }
 
 // giveUp answers items with an error: the source will not checkpoint them,
 // so they are read again after a restart.
 func (r *sinkRunner) giveUp(items []item, err error) {
-	r.addPending(-len(items), -sizeOf(items))
+	r.finish(items)
 	for _, it := range items {
 		it.t.release(1, err)
 	}

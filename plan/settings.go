@@ -14,7 +14,7 @@ import (
 
 // commonSinkSchema is the part of every sink body that the engine owns.
 var commonSinkSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "in_flight"}, {Name: "buffer_events"}},
+	Attributes: []hcl.AttributeSchema{{Name: "in_flight"}, {Name: "buffer_events"}, {Name: "buffer_bytes"}},
 	Blocks:     []hcl.BlockHeaderSchema{{Type: "batch"}, {Type: "retry"}},
 }
 
@@ -35,6 +35,10 @@ const (
 	DefaultMaxBytes     = 1 << 20
 	DefaultFlushTimeout = time.Second
 	DefaultBuffer       = 20000
+	// DefaultBufferBytes bounds the memory of the events a sink holds
+	// (queued, batched, being written or retried), counted as their share of
+	// the source's measured footprint.
+	DefaultBufferBytes  = 16 << 20
 	DefaultRetryInitial = 200 * time.Millisecond
 	DefaultRetryMax     = 30 * time.Second
 )
@@ -46,7 +50,7 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 	}
 	content, remain, diags := s.Body.PartialContent(commonSinkSchema)
 	r := Delivery{MaxEvents: DefaultMaxEvents, MaxBytes: DefaultMaxBytes, FlushTimeout: DefaultFlushTimeout,
-		InFlight: max(f.MaxInFlight, 1), BufferEvents: DefaultBuffer, RetryInitial: DefaultRetryInitial, RetryMax: DefaultRetryMax}
+		InFlight: max(f.MaxInFlight, 1), BufferEvents: DefaultBuffer, BufferBytes: DefaultBufferBytes, RetryInitial: DefaultRetryInitial, RetryMax: DefaultRetryMax}
 	if f.Batch.MaxEvents > 0 {
 		r.MaxEvents = f.Batch.MaxEvents
 	}
@@ -64,6 +68,22 @@ func (c *compiler) sink(s *config.Component) (*SinkSpec, hcl.Diagnostics) {
 	}
 	intAttr("in_flight", &r.InFlight, 1)
 	intAttr("buffer_events", &r.BufferEvents, 1)
+	if a, ok := content.Attributes["buffer_bytes"]; ok {
+		var v string
+		d := gohcl.DecodeExpression(a.Expr, c.ectx, &v)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			n, err := units.ParseSize(v)
+			switch {
+			case err != nil:
+				diags = append(diags, attrDiag("Invalid size", detail.FromError(err), a.Expr.Range()))
+			case n < 64<<10:
+				diags = append(diags, attrDiag("Invalid buffer_bytes", "Must be at least 64KiB.", a.Expr.Range()))
+			default:
+				r.BufferBytes = n
+			}
+		}
+	}
 	dur := func(body hcl.Body, name string, v *string, dst *time.Duration) {
 		if v == nil {
 			return

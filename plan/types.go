@@ -77,6 +77,7 @@ type Delivery struct {
 	FlushTimeout time.Duration `json:"flush_timeout"`
 	InFlight     int           `json:"in_flight"`
 	BufferEvents int           `json:"buffer_events"`
+	BufferBytes  int64         `json:"buffer_bytes"`
 	RetryInitial time.Duration `json:"retry_initial"`
 	RetryMax     time.Duration `json:"retry_max"`
 }

@@ -124,6 +124,16 @@ type LaneConfig interface {
 	LaneName(sink string) string
 }
 
+// MemoryConfig is implemented by the configs of sources that bound in bytes
+// what they hold (SLS: in_flight_bytes, pulled batches awaiting
+// acknowledgement). `run --memory-limit=auto` sums it over the lanes; a
+// source without it holds only the batch it is delivering, whose events the
+// sinks' buffer_bytes count.
+type MemoryConfig interface {
+	// HeldBytes is the most this source (one lane of it) keeps in memory.
+	HeldBytes() int64
+}
+
 // Factory makes sources of one type.
 type Factory struct {
 	// Type is the first label of the source block ("sls").

@@ -15,6 +15,18 @@
 // system's process (user + sys, getrusage); peak RSS is its VmHWM. A
 // backlog run follows: forwarder SLS → HEC against a slow receiver (every
 // POST held 50 ms), reporting peak RSS.
+//
+// With -backlog-shards the program runs only the backlog matrix instead:
+//
+//	go run ./bench/sidebyside -events 3000000 -backlog-shards 4,16,64
+//
+// For each shard count the logstore is filled with -events events, and
+// forwarder SLS → HEC with default settings (gzip on, default windows and
+// --memory-limit) reads the whole backlog against a fast receiver, a
+// stalled one (every POST held 50–200 ms) and one that is down (503, HEC
+// "server busy") from the 2nd to the 12th second of the run and then fast.
+// It reports the forwarder's peak RSS (VmHWM) and, by each event's
+// demo_seq, that every event arrived exactly once.
 package main
 
 import (
@@ -25,6 +37,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -33,6 +46,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -46,7 +60,7 @@ import (
 
 type system struct {
 	name string
-	kind string // "fwd-hec", "fwd-hec-gzip", "fwd-file", "sdkhec", "sdkcount"
+	kind string // "fwd-hec", "fwd-hec-gzip", "fwd-hec-default", "fwd-file", "sdkhec", "sdkcount"
 	bin  string
 }
 
@@ -59,7 +73,61 @@ type result struct {
 var (
 	received  atomic.Int64
 	postDelay atomic.Int64 // ns each HEC POST is held (the backlog run's slow SIEM)
+	delayJit  atomic.Int64 // ns of random extra hold on top of postDelay
+	down      atomic.Bool  // the receiver answers 503 (HEC 9, server busy)
+	seen      *seqSet      // demo_seq of every accepted event, when tracked
 )
+
+// seqSet records which demo_seq numbers (1..n) arrived, and how often one
+// arrived again.
+type seqSet struct {
+	mu              sync.Mutex
+	bits            []uint64
+	distinct, dupes int64
+	bad             int64 // lines without a demo_seq in range
+}
+
+func newSeqSet(n int) *seqSet { return &seqSet{bits: make([]uint64, n/64+1)} }
+
+var seqKey = []byte(`"demo_seq":"`)
+
+// add records the demo_seq of every line of an accepted HEC body.
+func (s *seqSet) add(body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for line := range bytes.SplitSeq(body, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		i := bytes.Index(line, seqKey)
+		if i < 0 {
+			s.bad++
+			continue
+		}
+		v := line[i+len(seqKey):]
+		if j := bytes.IndexByte(v, '"'); j >= 0 {
+			v = v[:j]
+		}
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 || n/64 >= len(s.bits) {
+			s.bad++
+			continue
+		}
+		w, b := n/64, uint64(1)<<(n%64)
+		if s.bits[w]&b != 0 {
+			s.dupes++
+			continue
+		}
+		s.bits[w] |= b
+		s.distinct++
+	}
+}
+
+func (s *seqSet) counts() (distinct, dupes, bad int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.distinct, s.dupes, s.bad
+}
 
 func main() {
 	events := flag.Int("events", 300000, "events in the logstore")
@@ -69,6 +137,7 @@ func main() {
 	before := flag.String("before", "", "an older forwarder binary to measure too (e.g. built from commit 9b1ef97)")
 	backlog := flag.Bool("backlog", true, "add the backlog run (slow HEC receiver)")
 	lanes := flag.Bool("lanes", false, "measure only the cost of lanes: SLS → HEC + file with lanes = per_sink (two consumer groups) vs shared (one)")
+	matrix := flag.String("backlog-shards", "", "run only the backlog matrix on these shard counts (e.g. 4,16,64): fast, stalled and down-then-back receivers, peak RSS and exactly-once counts")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "sidebyside")
@@ -82,6 +151,10 @@ func main() {
 		return out
 	}
 	fwd := build("forwarder", "./cmd/forwarder")
+	if *matrix != "" {
+		backlogMatrix(fwd, *matrix, *events, *perGroup)
+		return
+	}
 	systems := []system{
 		{"forwarder SLS → HEC, gzip off", "fwd-hec", fwd},
 		{"forwarder SLS → HEC, gzip on", "fwd-hec-gzip", fwd},
@@ -184,8 +257,15 @@ func receiver() string {
 			http.Error(w, `{"text":"bad body","code":6}`, http.StatusBadRequest)
 			return
 		}
-		if d := postDelay.Load(); d > 0 {
-			time.Sleep(time.Duration(d))
+		if d, j := postDelay.Load(), delayJit.Load(); d > 0 || j > 0 {
+			time.Sleep(time.Duration(d + rand.Int64N(j+1)))
+		}
+		if down.Load() {
+			http.Error(w, `{"text":"Server is busy","code":9}`, http.StatusServiceUnavailable)
+			return
+		}
+		if seen != nil {
+			seen.add(b)
 		}
 		received.Add(int64(bytes.Count(b, []byte("\n"))))
 		_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
@@ -230,6 +310,12 @@ func run(s system, endpoint, hec, group string, n, raw int64) result {
   token       = "bench-token"
   compression = %q
 }`, hec, map[bool]string{true: "gzip", false: "none"}[s.kind == "fwd-hec-gzip"]), "sink.splunk_hec.siem"
+		if s.kind == "fwd-hec-default" {
+			sink = fmt.Sprintf(`sink "splunk_hec" "siem" {
+  endpoint = %q
+  token    = "bench-token"
+}`, hec)
+		}
 		lanes := ""
 		switch s.kind {
 		case "fwd-file":
@@ -289,8 +375,15 @@ func run(s system, endpoint, hec, group string, n, raw int64) result {
 			}
 		}
 	}()
-	deadline := time.Now().Add(10 * time.Minute)
-	for received.Load() < n && time.Now().Before(deadline) {
+	arrived := func() int64 {
+		if seen != nil {
+			d, _, _ := seen.counts()
+			return d
+		}
+		return received.Load()
+	}
+	deadline := time.Now().Add(15 * time.Minute)
+	for arrived() < n && time.Now().Before(deadline) {
 		select {
 		case <-counted:
 			if s.kind == "sdkcount" {
@@ -381,5 +474,75 @@ func table(systems []system, res [][]result, raw, n int64) {
 			return fmt.Sprintf("%.2f", med/base)
 		}
 		fmt.Printf("| %s | %.0f / %.0f / %.0f | %.0f | %.0f | %s | %s | %s |\n", s.name, lo, med, hi, wall, rss, got, ratio(plain), ratio(count))
+	}
+}
+
+// backlogMatrix runs forwarder SLS → HEC with default settings over a
+// backlog of n events on each shard count, against a fast, a stalled and a
+// down-then-back receiver, and prints peak RSS and exactly-once counts.
+func backlogMatrix(fwd, shardList string, n, perGroup int) {
+	hec := receiver()
+	cases := []struct {
+		name     string
+		lo, jit  time.Duration
+		outage   bool
+		describe string
+	}{
+		{name: "fast", describe: "answers at once"},
+		{name: "stalled", lo: 50 * time.Millisecond, jit: 150 * time.Millisecond, describe: "every POST held 50–200 ms"},
+		{name: "down, then back", outage: true, describe: "503 (HEC 9) from the 2nd to the 12th second, then fast"},
+	}
+	type row struct {
+		shards               int
+		name                 string
+		r                    result
+		distinct, dupes, bad int64
+		raw                  int64
+	}
+	var rows []row
+	for _, f := range strings.Split(shardList, ",") {
+		shards, err := strconv.Atoi(strings.TrimSpace(f))
+		check(err)
+		emu := slsemu.New(slsemu.Options{AccessKeyID: "bench", AccessKeySecret: "bench-secret", Logger: slog.New(slog.DiscardHandler)})
+		check(emu.Start())
+		check(emu.CreateProject("p", ""))
+		check(emu.CreateLogstore("p", "audit", slsemu.LogstoreConfig{Shards: shards}))
+		t0 := time.Now()
+		raw := fill(emu, n, shards, perGroup)
+		fmt.Fprintf(os.Stderr, "filled %d events (%.0f MB raw) on %d shards in %s\n", n, float64(raw)/1e6, shards, time.Since(t0).Round(time.Second))
+		for i, c := range cases {
+			seen = newSeqSet(n)
+			postDelay.Store(int64(c.lo))
+			delayJit.Store(int64(c.jit))
+			s := system{name: fmt.Sprintf("%d shards, receiver %s", shards, c.name), kind: "fwd-hec-default", bin: fwd}
+			outage := make(chan struct{})
+			go func() {
+				defer close(outage)
+				if c.outage {
+					time.Sleep(2 * time.Second)
+					down.Store(true)
+					time.Sleep(10 * time.Second)
+					down.Store(false)
+				}
+			}()
+			r := run(s, emu.Endpoint(), hec, fmt.Sprintf("backlog-%d-%d", shards, i), int64(n), raw)
+			<-outage
+			d, dup, bad := seen.counts()
+			rows = append(rows, row{shards: shards, name: c.name + " (" + c.describe + ")", r: r, distinct: d, dupes: dup, bad: bad, raw: raw})
+		}
+		postDelay.Store(0)
+		delayJit.Store(0)
+		emu.Close()
+	}
+	fmt.Printf("backlog: %d events per shard count, %d events per log group; forwarder SLS → HEC with default settings (gzip on, in_flight_bytes 32MiB, buffer_bytes 16MiB, --memory-limit=auto)\n\n", n, perGroup)
+	fmt.Println("| shards | receiver | peak RSS MB | wall s | wall MB/s | MB per CPU-s | events at the receiver |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, w := range rows {
+		got := "all exactly once"
+		if w.distinct != int64(n) || w.dupes != 0 || w.bad != 0 {
+			got = fmt.Sprintf("%d of %d distinct, %d again, %d unreadable", w.distinct, n, w.dupes, w.bad)
+		}
+		fmt.Printf("| %d | %s | %.0f | %.1f | %.0f | %.0f | %s |\n", w.shards, w.name, float64(w.r.rssKB)/1024, w.r.wall.Seconds(),
+			float64(w.raw)/1e6/w.r.wall.Seconds(), float64(w.raw)/1e6/w.r.cpu.Seconds(), got)
 	}
 }

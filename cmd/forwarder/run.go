@@ -48,7 +48,7 @@ type runCmd struct {
 	UnreadyAfter    time.Duration `default:"5s" help:"How long a sink may fail before /-/ready reports not ready."`
 	FileDirs        []string      `name:"file-dir" help:"A directory file() may read besides the configuration directory (repeatable), e.g. /run/secrets." type:"path"`
 	GCPercent       int           `default:"400" help:"Go GC target (GOGC) unless the GOGC environment variable is set. The live heap is bounded by the in-flight windows and sink queues, so a higher target trades a little memory for much less GC CPU on the decode path."`
-	MemoryLimit     string        `default:"224MiB" help:"Go soft memory limit unless GOMEMLIMIT is set; lowered to 90% of a cgroup (container) limit; 0 for none. The default keeps peak RSS near 256 MiB with the default windows (README, Memory)."`
+	MemoryLimit     string        `default:"auto" help:"Go soft memory limit unless GOMEMLIMIT is set: auto derives it from the configuration's byte budgets (sources' in_flight_bytes, sinks' buffer_bytes and request bodies; README, Memory), or a size, or 0 for none; lowered to 90% of a cgroup (container) limit."`
 }
 
 func newLogger(e *env, level, format string) *slog.Logger {
@@ -68,6 +68,30 @@ func newLogger(e *env, level, format string) *slog.Logger {
 	return slog.New(config.RedactHandler(slog.NewTextHandler(e.stderr, opts)))
 }
 
+// setMemoryLimit sets the Go soft memory limit from --memory-limit and the
+// plan's budget (memlimit.go), and logs the figure.
+func (c *runCmd) setMemoryLimit(log *slog.Logger, p *plan.Plan) error {
+	if v := os.Getenv("GOMEMLIMIT"); v != "" {
+		log.Info("memory limit from GOMEMLIMIT", "limit", v)
+		return nil
+	}
+	b := planBudget(p)
+	cgroup := readCgroupMax()
+	limit, err := memoryLimit(c.MemoryLimit, cgroup, b.Limit())
+	if err != nil {
+		return codeError{code: exitConfig, msg: err.Error()}
+	}
+	if limit == 0 {
+		log.Info("no memory limit (--memory-limit=0)")
+		return nil
+	}
+	debug.SetMemoryLimit(limit)
+	log.Info("memory limit", "limit", mib(limit), "flag", c.MemoryLimit, "budget", mib(b.Held()),
+		"source_windows", mib(b.Sources), "sink_buffers", mib(b.Buffers), "request_bodies", mib(b.Bodies),
+		"cgroup_max", strings.TrimSpace(cgroup))
+	return nil
+}
+
 func (c *runCmd) Run(e *env) error {
 	log := newLogger(e, c.LogLevel, c.LogFormat)
 	// The SLS SDK logs through one process-wide variable (to stdout by
@@ -75,15 +99,6 @@ func (c *runCmd) Run(e *env) error {
 	sls.BridgeSDKLogs(log)
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(c.GCPercent)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		limit, err := memoryLimit(c.MemoryLimit, readCgroupMax())
-		if err != nil {
-			return codeError{code: exitConfig, msg: err.Error()}
-		}
-		if limit > 0 {
-			debug.SetMemoryLimit(limit)
-		}
 	}
 	access := engine.AdminAccess{Hosts: c.AdminHost}
 	if c.AdminTokenFile != "" {
@@ -117,7 +132,16 @@ func (c *runCmd) Run(e *env) error {
 	rt.Metrics().BuildInfo.WithLabelValues(bi.Version, bi.Commit, runtime.Version()).Set(1)
 	// Start-up takes the reloader's load → compile → apply path, the one
 	// every later reload takes.
+	first := true
 	rl := reload.New(c.Paths, builtin.Registries(), func(p *plan.Plan) error {
+		if first {
+			// The memory limit is derived from the first plan's
+			// budget, and set before any of it runs.
+			first = false
+			if err := c.setMemoryLimit(log, p); err != nil {
+				return err
+			}
+		}
 		_, err := rt.Apply(p)
 		return err
 	}, log.With("component", "reload"), nil)
@@ -125,8 +149,11 @@ func (c *runCmd) Run(e *env) error {
 	p, err := rl.Start(func(diags hcl.Diagnostics, files map[string]*hcl.File) {
 		_ = writeDiags(e.stderr, formatText, diags, files)
 	})
+	var ce codeError
 	if le := (*reload.LoadError)(nil); errors.As(err, &le) {
 		return codeError{code: exitConfig, msg: "configuration has errors; nothing started"}
+	} else if errors.As(err, &ce) {
+		return ce
 	} else if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}

@@ -65,6 +65,7 @@ var handDocs = map[string]handDoc{
 
 	"sink.in_flight":             {"number", "", "Concurrent writes (WriteBatch calls) to the sink; the default is the sink type's (below).", "in_flight = 4"},
 	"sink.buffer_events":         {"number", fmt.Sprint(plan.DefaultBuffer), "Events queued for the sink before backpressure reaches the sources.", "buffer_events = 20000"},
+	"sink.buffer_bytes":          {"size", `"16MiB"`, "Memory of the events held for the sink (queued, batched, being written or retried), counted as their share of what the source measured they hold (about 2× their raw bytes); enqueueing waits while it is full, so backpressure reaches the sources. A batch larger than it still goes when the sink holds nothing. Counts toward `run --memory-limit=auto`.", `buffer_bytes = "16MiB"`},
 	"sink.batch.max_events":      {"number", fmt.Sprint(plan.DefaultMaxEvents), "Most events per write (sink types may default otherwise, below).", "max_events = 500"},
 	"sink.batch.max_bytes":       {"size", `"1MiB"`, "Most encoded bytes per write (sink types may default otherwise, below).", `max_bytes = "1MiB"`},
 	"sink.batch.timeout":         {"duration", fmt.Sprintf("%q", plan.DefaultFlushTimeout.String()), "How long a partial batch waits for more events; it goes at once when a writer is idle.", `timeout = "1s"`},

@@ -140,6 +140,16 @@ func LaneGroup(group, sink string) string {
 	return group + "-" + string(b)
 }
 
+// HeldBytes is in_flight_bytes: what one lane's pulled batches may hold.
+// See sources.MemoryConfig.
+func (c *Config) HeldBytes() int64 {
+	n, err := units.ParseSize(c.InFlightBytes)
+	if err != nil || n <= 0 {
+		n, _ = units.ParseSize(defaultInFlightBytes)
+	}
+	return n
+}
+
 // PerSinkLanes implements sources.LaneConfig.
 func (c *Config) PerSinkLanes() bool { return c.Lanes != "shared" }
 

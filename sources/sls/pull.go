@@ -9,11 +9,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 
+	"github.com/forwarder/forwarder/internal/bytebudget"
 	"github.com/forwarder/forwarder/internal/units"
 	"github.com/forwarder/forwarder/sources/sls/slswire"
 )
@@ -40,7 +40,7 @@ type puller struct {
 	query    string
 	encoding string
 	rd       slswire.Reader
-	win      *window
+	win      *bytebudget.Budget
 	est      int64 // bytes reserved before a pull: the last pull's footprint
 }
 
@@ -81,28 +81,58 @@ func (w *shardWorker) newPuller() *puller {
 }
 
 // pull reads the log groups after cursor, first waiting for room in the
-// source's in_flight_bytes window; the answer's footprint stays reserved
-// until release. SLS errors come back as *sdk.Error, as from the SDK; a size
-// over max_pull_size as a *slswire.LimitError. Both are retried by the shard
-// loop with backoff.
+// source's in_flight_bytes window for about the last answer's footprint;
+// once the answer's headers declare its size, that is reserved (waiting
+// again if need be) before the body is read, and the footprint stays
+// reserved until release. So the window bounds what all shards hold
+// together, even when every shard's first answer is large. SLS errors come
+// back as *sdk.Error, as from the SDK; a size over max_pull_size as a
+// *slswire.LimitError. Both are retried by the shard loop with backoff.
 func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, error) {
-	if !p.win.acquire(ctx, p.est) {
+	if !p.win.WaitRoom(ctx, p.est) {
 		return nil, ctx.Err()
 	}
 	a, err := p.request(ctx, cursor)
 	if err != nil {
-		p.win.add(-p.est)
 		return nil, err
 	}
-	p.win.add(int64(a.Footprint) - p.est)
 	p.est = max(int64(a.Footprint), minReserve)
+	return a, nil
+}
+
+// keepBodyBuffer is the largest compressed-body buffer a shard keeps from
+// one answer to the next. Larger ones (backlog answers) are dropped after
+// decoding: kept, they would cost every shard its largest answer's body
+// for good, outside the window.
+const keepBodyBuffer = 256 << 10
+
+// read reserves an answer's bytes from its headers (the body plus twice the
+// declared raw size: the decompressed buffer and the event structures),
+// reads and decodes it, and settles the reservation to the footprint.
+func (p *puller) read(ctx context.Context, resp *http.Response) (*slswire.Answer, error) {
+	raw, _ := strconv.ParseInt(resp.Header.Get("X-Log-Bodyrawsize"), 10, 64)
+	raw = min(max(raw, 0), int64(p.rd.Limits.MaxRawSize))
+	body := min(max(resp.ContentLength, 0), int64(p.rd.Limits.MaxBodySize))
+	need := body + 2*raw
+	if !p.win.Acquire(ctx, need) {
+		return nil, ctx.Err()
+	}
+	a, err := p.rd.Read(resp.Header, resp.ContentLength, resp.Body)
+	if err != nil {
+		p.win.Add(-need)
+		return nil, err
+	}
+	if a.BodySize > keepBodyBuffer {
+		p.rd = slswire.Reader{Limits: p.rd.Limits}
+	}
+	p.win.Add(int64(a.Footprint) - need)
 	return a, nil
 }
 
 // release frees an answer's bytes once its batch is acknowledged.
 func (p *puller) release(a *slswire.Answer) {
 	if a.Footprint > 0 {
-		p.win.add(-int64(a.Footprint))
+		p.win.Add(-int64(a.Footprint))
 	}
 }
 
@@ -157,7 +187,7 @@ func (p *puller) request(ctx context.Context, cursor string) (*slswire.Answer, e
 	if resp.StatusCode != http.StatusOK {
 		return nil, errorAnswer(resp)
 	}
-	return p.rd.Read(resp.Header, resp.ContentLength, resp.Body)
+	return p.read(ctx, resp)
 }
 
 // errorAnswer turns a non-200 answer into the SDK's error types, reading at
@@ -175,60 +205,13 @@ func errorAnswer(resp *http.Response) error {
 
 // defaultInFlightBytes is in_flight_bytes' default: what one source's pulled
 // batches awaiting acknowledgement may hold, across all its shards.
+//
+// The window (a bytebudget.Budget) bounds the memory (Answer.Footprint) of a
+// source's pulled batches awaiting acknowledgement, across all its logstores
+// and shards, so memory does not grow with the shard count or the backlog. A
+// shard waits for room for its last pull's footprint before pulling, then
+// reserves what the answer's headers declare before reading its body, and
+// settles to the footprint once it is decoded (see puller.read). When
+// nothing is held, any answer may go, so one larger than the window (itself
+// bounded by max_pull_size) still progresses.
 const defaultInFlightBytes = "32MiB"
-
-// window bounds the memory (Answer.Footprint) of a source's pulled batches
-// awaiting acknowledgement, across all its logstores and shards, so memory
-// does not grow with the shard count or the backlog. A shard reserves its
-// last pull's footprint before pulling and settles the difference once the
-// answer is decoded; a pull larger than the reservation overshoots by at
-// most that one answer (itself bounded by max_pull_size). When nothing is
-// held, any pull may go, so one answer larger than the window still
-// progresses.
-type window struct {
-	mu   sync.Mutex
-	wake chan struct{} // closed when bytes are released
-	used int64
-	max  int64
-}
-
-func newWindow(max int64) *window { return &window{wake: make(chan struct{}), max: max} }
-
-// acquire reserves n bytes, waiting while the window is full; false when ctx
-// ended first.
-func (w *window) acquire(ctx context.Context, n int64) bool {
-	for {
-		w.mu.Lock()
-		if w.used == 0 || w.used+n <= w.max {
-			w.used += n
-			w.mu.Unlock()
-			return true
-		}
-		wake := w.wake
-		w.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-// add changes the reserved bytes by n without waiting; a negative n
-// releases and wakes the waiters.
-func (w *window) add(n int64) {
-	w.mu.Lock()
-	w.used += n
-	if n < 0 {
-		close(w.wake)
-		w.wake = make(chan struct{})
-	}
-	w.mu.Unlock()
-}
-
-// held is how many bytes are reserved now.
-func (w *window) held() int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.used
-}

@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 
+	"github.com/forwarder/forwarder/internal/bytebudget"
 	"github.com/forwarder/forwarder/internal/slsemu"
 	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sources"
@@ -133,7 +134,7 @@ func TestWindowBoundsPulls(t *testing.T) {
 	if len(a1.Events) != 1000 || a1.Footprint < 1<<20 {
 		t.Fatalf("first pull: %d events, footprint %d; the test needs 1000 events over 1 MiB", len(a1.Events), a1.Footprint)
 	}
-	if got := src.inflight.held(); got != int64(a1.Footprint) {
+	if got := src.inflight.Held(); got != int64(a1.Footprint) {
 		t.Fatalf("window holds %d bytes, want the answer's footprint %d", got, a1.Footprint)
 	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
@@ -150,7 +151,7 @@ func TestWindowBoundsPulls(t *testing.T) {
 		t.Fatalf("second pull starts at demo_seq %q, want 1001", v.Str())
 	}
 	pl.release(a2)
-	if got := src.inflight.held(); got != 0 {
+	if got := src.inflight.Held(); got != 0 {
 		t.Fatalf("window holds %d bytes after every release, want 0", got)
 	}
 }
@@ -163,4 +164,86 @@ func mustNew(t *testing.T, cfg *Config) *Source {
 		t.Fatal(err)
 	}
 	return src
+}
+
+// TestWindowReservesDeclaredSize: a shard whose first pull fits the window
+// by its small initial estimate still waits when the answer's headers
+// declare more than the room left, so shards pulling at once cannot each
+// overshoot the window by a whole answer.
+func TestWindowReservesDeclaredSize(t *testing.T) {
+	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"})
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	if err := emu.CreateProject("p", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: 2}); err != nil {
+		t.Fatal(err)
+	}
+	g := demo.NewGenerator(1, time.Unix(1795939202, 0))
+	for shard := range 2 {
+		var logs []*sdk.Log
+		for range 1000 {
+			logs = append(logs, slsemu.LogFromEvent(g.Next()))
+		}
+		if _, err := emu.AppendLogGroupToShard("p", "ls", shard, &sdk.LogGroup{Logs: logs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := NewConfig()
+	cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
+	cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	src := mustNew(t, cfg)
+	c, err := src.client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.HTTPClient.CloseIdleConnections()
+	cons := &consumer{src: src, c: c, logstore: "ls"}
+	ctx := context.Background()
+	cursor := func(shard int) string {
+		cur, err := c.GetCursor("p", "ls", shard, "begin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cur
+	}
+	// Measure one answer, then size the window to hold it with room for a
+	// first pull's estimate but not for a second answer.
+	probe, err := newShardWorker(cons, 0).newPuller().pull(ctx, cursor(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.inflight = bytebudget.New(int64(probe.Footprint) + 2*minReserve)
+	pl0, pl1 := newShardWorker(cons, 0).newPuller(), newShardWorker(cons, 1).newPuller()
+	a0, err := pl0.pull(ctx, cursor(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if a, err := pl1.pull(short, cursor(1)); !errors.Is(err, context.DeadlineExceeded) {
+		held := src.inflight.Held()
+		if a != nil {
+			pl1.release(a)
+		}
+		t.Fatalf("second shard's first pull returned %v with the window at %d of %d bytes, want it to wait", err, held, src.inflight.Max())
+	}
+	if got := src.inflight.Held(); got != int64(a0.Footprint) {
+		t.Fatalf("window holds %d bytes while the second pull waited, want the first answer's %d", got, a0.Footprint)
+	}
+	pl0.release(a0)
+	a1, err := pl1.pull(ctx, cursor(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.inflight.Held(); got != int64(a1.Footprint) {
+		t.Fatalf("window holds %d bytes, want the second answer's %d", got, a1.Footprint)
+	}
+	pl1.release(a1)
 }

@@ -150,7 +150,7 @@ loop:
 			pl.release(ans)
 			<-slots
 		} else {
-			b := &event.Batch{Events: evs}
+			b := &event.Batch{Events: evs, Footprint: ans.Footprint}
 			b.SetOrigin(from)
 			err := out.Deliver(pullCtx, b, func(err error) {
 				w.ack(p, err)

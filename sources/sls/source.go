@@ -47,9 +47,9 @@ import (
 	sdk "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/forwarder/forwarder/internal/bytebudget"
 	"github.com/forwarder/forwarder/internal/ctxsleep"
 	"github.com/forwarder/forwarder/internal/loopback"
-	"github.com/forwarder/forwarder/internal/units"
 	"github.com/forwarder/forwarder/sources"
 )
 
@@ -68,12 +68,15 @@ type Source struct {
 	health  health
 	lane    string // the sink this lane reads for ("" for a single lane): the lane label of its series
 	// inflight bounds the bytes of pulled batches awaiting acknowledgement.
-	inflight *window
+	inflight *bytebudget.Budget
 	// creds are the credentials client() chose, set before any worker runs.
 	creds sdk.CredentialsProvider
 }
 
-var _ sources.Source = (*Source)(nil)
+var (
+	_ sources.Source       = (*Source)(nil)
+	_ sources.MemoryConfig = (*Config)(nil)
+)
 
 // New returns a source. It does no I/O; it registers the source's own
 // series (forwarder_source_cursor_resets_total) on set.Metrics, sharing
@@ -94,11 +97,8 @@ func New(cfg *Config, set sources.Settings) (*Source, error) {
 	if m == nil {
 		m = unusedShardMetrics()
 	}
-	inflightBytes, err := units.ParseSize(cfg.InFlightBytes)
-	if err != nil || inflightBytes <= 0 {
-		inflightBytes, _ = units.ParseSize(defaultInFlightBytes)
-	}
-	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets, metrics: m, lane: set.Lane, inflight: newWindow(inflightBytes)}, nil
+	inflightBytes := cfg.HeldBytes()
+	return &Source{cfg: *cfg, name: set.Name, log: lg, resets: resets, metrics: m, lane: set.Lane, inflight: bytebudget.New(inflightBytes)}, nil
 }
 
 // registerCounter registers c on reg, or returns the counter already
