@@ -219,6 +219,23 @@ func (w *walker) log(b []byte, topic, source string, tags []event.Tag) error {
 	)
 	from := w.nFields
 	for i := 0; i < len(b); {
+		if b[i] == fieldLogContents<<3|wireBytes {
+			// the common case inline: a content with short lengths
+			if v, end, ok := short(b, i+1); ok {
+				if !w.fill {
+					// counted only: the filling pass checks the pair
+					w.nFields++
+					i = end
+					continue
+				}
+				if k, val, ok := shortPair(v); ok {
+					w.fields[w.nFields] = event.Field{Key: str(k), Value: event.String(str(val))}
+					w.nFields++
+					i = end
+					continue
+				}
+			}
+		}
 		num, typ, n, err := tag(b[i:])
 		if err != nil {
 			return fmt.Errorf("Log: %w", err)
@@ -281,6 +298,44 @@ func (w *walker) log(b []byte, topic, source string, tags []event.Tag) error {
 	w.nFields += extraFields * boolInt(w.fill)
 	w.nLogs++
 	return nil
+}
+
+// short reads a length-delimited value at b[i:] (after its key) whose
+// length takes one or two bytes; ok is false for anything else (the caller
+// then takes the general path, which reports errors).
+func short(b []byte, i int) (v []byte, end int, ok bool) {
+	if i+1 >= len(b) {
+		return // (a last empty value takes the general path)
+	}
+	l, n := int(b[i]), 1
+	if l >= 0x80 {
+		if b[i+1] >= 0x80 {
+			return
+		}
+		l, n = l&0x7f|int(b[i+1])<<7, 2
+	}
+	if end = i + n + l; end > len(b) {
+		return nil, 0, false
+	}
+	return b[i+n : end], end, true
+}
+
+// shortPair reads a LogContent or LogTag laid out as every SLS writer lays
+// it out: Key, then Value, short lengths, nothing else. ok is false for
+// anything else, which pair decodes.
+func shortPair(b []byte) (key, value []byte, ok bool) {
+	if len(b) < 4 || b[0] != fieldKey<<3|wireBytes {
+		return nil, nil, false
+	}
+	key, k, ok := short(b, 1)
+	if !ok || k >= len(b) || b[k] != fieldValue<<3|wireBytes {
+		return nil, nil, false
+	}
+	value, end, ok := short(b, k+1)
+	if !ok || end != len(b) {
+		return nil, nil, false
+	}
+	return key, value, true
 }
 
 // pair decodes a LogContent or LogTag: two required strings.
