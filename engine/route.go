@@ -67,7 +67,7 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 	run := runners.Get().(*rules.Runner)
 	defer runners.Put(run)
 	for _, r := range routes {
-		var kept []item
+		kept := make([]item, 0, len(b.Events))
 		for _, ev := range b.Events {
 			if r.clone {
 				ev = ev.Clone()

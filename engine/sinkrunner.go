@@ -190,6 +190,9 @@ func (r *sinkRunner) batch(work chan<- []item) {
 				if len(cur) == 0 {
 					timer.Reset(rs.FlushTimeout)
 				}
+				if cur == nil && rs.MaxEvents > 0 {
+					cur = make([]item, 0, min(rs.MaxEvents, 4096))
+				}
 				cur = append(cur, it)
 				size += int64(it.size)
 				if len(cur) >= rs.MaxEvents || size >= rs.MaxBytes {

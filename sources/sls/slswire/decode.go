@@ -100,15 +100,16 @@ func decode(raw []byte) ([]*event.Event, int, error) {
 		w.tags = make([]event.Tag, w.nTags)
 	}
 	w.nLogs, w.nFields, w.nTags = 0, 0, 0
-	if err := w.list(raw); err != nil { // cannot fail: the first pass checked it all
+	if err := w.list(raw); err != nil { // the content pairs the first pass only counted
 		return nil, 0, err
 	}
 	return w.evs, size, nil
 }
 
-// walker makes two passes over a LogGroupList: the first validates and
-// counts (logs, content fields, tags), the second fills slices sized by the
-// first, so a pull costs five allocations whatever its size.
+// walker makes two passes over a LogGroupList: the first validates the
+// structure and counts (logs, content fields, tags), the second fills slices
+// sized by the first and checks the content pairs, so a pull costs five
+// allocations whatever its size.
 type walker struct {
 	fill                  bool
 	nLogs, nFields, nTags int
@@ -154,6 +155,12 @@ func (w *walker) group(b []byte) error {
 	var topic, source []byte
 	tagsFrom := w.nTags
 	for i := 0; i < len(b); {
+		if b[i] == fieldGroupLogs<<3|wireBytes {
+			if _, end, ok := short(b, i+1); ok {
+				i = end // a log: the loop below decodes it
+				continue
+			}
+		}
 		num, typ, n, err := tag(b[i:])
 		if err != nil {
 			return fmt.Errorf("LogGroup: %w", err)
@@ -196,6 +203,15 @@ func (w *walker) group(b []byte) error {
 		tags = w.tags[tagsFrom:w.nTags:w.nTags]
 	}
 	for i := 0; i < len(b); {
+		if b[i] == fieldGroupLogs<<3|wireBytes {
+			if v, end, ok := short(b, i+1); ok {
+				i = end
+				if err := w.log(v, str(topic), str(source), tags); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		num, _, n, _ := tag(b[i:])
 		if num != fieldGroupLogs {
 			m, _ := skip(b[i:])
@@ -219,7 +235,20 @@ func (w *walker) log(b []byte, topic, source string, tags []event.Tag) error {
 	)
 	from := w.nFields
 	for i := 0; i < len(b); {
-		if b[i] == fieldLogContents<<3|wireBytes {
+		switch b[i] {
+		case fieldLogTime<<3 | wireVarint:
+			if v, m, err := varint(b[i+1:]); err == nil {
+				sec, hasTime = uint32(v), true
+				i += 1 + m
+				continue
+			}
+		case fieldLogTimeNs<<3 | wireFixed32:
+			if len(b)-i >= 5 {
+				ns = binary.LittleEndian.Uint32(b[i+1:])
+				i += 5
+				continue
+			}
+		case fieldLogContents<<3 | wireBytes:
 			// the common case inline: a content with short lengths
 			if v, end, ok := short(b, i+1); ok {
 				if !w.fill {
