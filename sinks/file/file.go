@@ -96,8 +96,10 @@ func (s *Sink) Connect(context.Context) error {
 	switch s.cfg.Path {
 	case "-", "stdout":
 		s.f = os.Stdout
+		growPipe(s.f)
 	case "stderr":
 		s.f = os.Stderr
+		growPipe(s.f)
 	default:
 		_, statErr := os.Stat(s.cfg.Path)
 		// Read access lets Connect find a torn last line; a file we may
