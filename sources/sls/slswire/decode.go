@@ -22,6 +22,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -88,36 +89,33 @@ func decode(raw []byte) ([]*event.Event, int, error) {
 	if err := w.list(raw); err != nil {
 		return nil, 0, err
 	}
-	if w.nLogs == 0 {
+	if len(w.evs) == 0 {
 		return nil, 0, nil
 	}
-	size := w.nLogs*eventSize + (w.nFields+extraFields*w.nLogs)*fieldSize + w.nTags*tagSize
-	w.fill = true
-	w.store = make([]event.Event, w.nLogs)
-	w.evs = make([]*event.Event, w.nLogs)
-	w.fields = make([]event.Field, w.nFields+extraFields*w.nLogs)
-	if w.nTags > 0 {
-		w.tags = make([]event.Tag, w.nTags)
-	}
-	w.nLogs, w.nFields, w.nTags = 0, 0, 0
-	if err := w.list(raw); err != nil { // the content pairs the first pass only counted
-		return nil, 0, err
-	}
-	return w.evs, size, nil
+	return w.evs, w.size + cap(w.evs)*int(unsafe.Sizeof((*event.Event)(nil))), nil
 }
 
-// walker makes two passes over a LogGroupList: the first validates the
-// structure and counts (logs, content fields, tags), the second fills slices
-// sized by the first and checks the content pairs, so a pull costs five
-// allocations whatever its size.
+// walker makes two passes over each LogGroup, one right after the other
+// while the group is still in the CPU's caches: the first validates its
+// structure and counts (logs, content fields, tags), the second fills
+// slices of exactly that size, taken from chunks shared by the answer's
+// groups and checks the content pairs. A chunk is sized from the first group
+// that needs one, scaled to the bytes that remain, so a pull of groups alike
+// costs five allocations whatever its size.
 type walker struct {
 	fill                  bool
-	nLogs, nFields, nTags int
+	nLogs, nFields, nTags int // counts (first pass) or cursors in the group's slices
 
+	// the group's slices while it is filled
 	store  []event.Event
-	evs    []*event.Event
 	fields []event.Field
 	tags   []event.Tag
+
+	evs     []*event.Event
+	storeC  chunk[event.Event]
+	fieldsC chunk[event.Field]
+	tagC    chunk[event.Tag]
+	size    int // bytes of the chunks
 }
 
 func (w *walker) list(b []byte) error {
@@ -141,12 +139,57 @@ func (w *walker) list(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("LogGroupList: %w", err)
 		}
+		rest := len(b) - i
 		i += n + m
-		if err := w.group(g); err != nil {
+		if err := w.decodeGroup(g, rest); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// decodeGroup counts then fills one LogGroup; rest is the bytes of the list
+// from this group on, which scales a new chunk.
+func (w *walker) decodeGroup(b []byte, rest int) error {
+	w.fill, w.nLogs, w.nFields, w.nTags = false, 0, 0, 0
+	if err := w.group(b); err != nil {
+		return err
+	}
+	if w.nLogs == 0 {
+		return nil
+	}
+	scale := (rest + len(b)/2) / max(len(b), 1) // groups alike: exact
+	w.store = take(&w.storeC, w.nLogs, scale, &w.size)
+	w.fields = take(&w.fieldsC, w.nFields+extraFields*w.nLogs, scale, &w.size)
+	w.tags = nil
+	if w.nTags > 0 {
+		w.tags = take(&w.tagC, w.nTags, scale, &w.size)
+	}
+	if cap(w.evs)-len(w.evs) < w.nLogs {
+		w.evs = slices.Grow(w.evs, w.nLogs*scale)
+	}
+	w.fill, w.nLogs, w.nFields, w.nTags = true, 0, 0, 0
+	return w.group(b) // only the content pairs the first pass counted can fail
+}
+
+// chunk is memory the groups of an answer take their slices from, and how
+// much of it is taken.
+type chunk[T any] struct {
+	mem  []T
+	used int
+}
+
+// take returns n fresh elements of c, first replacing c by a chunk of
+// n*scale elements (its bytes added to size) when fewer than n are left.
+func take[T any](c *chunk[T], n, scale int, size *int) []T {
+	if len(c.mem)-c.used < n {
+		k := n * max(scale, 1)
+		c.mem, c.used = make([]T, k), 0
+		*size += k * int(unsafe.Sizeof(c.mem[0]))
+	}
+	v := c.mem[c.used : c.used+n : c.used+n]
+	c.used += n
+	return v
 }
 
 // group decodes one LogGroup: its topic, source and tags first (they may
@@ -322,7 +365,7 @@ func (w *walker) log(b []byte, topic, source string, tags []event.Tag) error {
 		ev.Time = time.Unix(int64(sec), int64(ns))
 		ev.Topic, ev.Source, ev.Tags = topic, source, tags
 		ev.Fields = w.fields[from : w.nFields : w.nFields+extraFields]
-		w.evs[w.nLogs] = ev
+		w.evs = append(w.evs, ev)
 	}
 	w.nFields += extraFields * boolInt(w.fill)
 	w.nLogs++
