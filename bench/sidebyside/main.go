@@ -2,6 +2,7 @@
 // emulator data and prints a side-by-side table:
 //
 //	go run ./bench/sidebyside [-events 300000] [-shards 4] [-runs 3] [-before /path/to/old/forwarder]
+//	    [-systems fwd-file,sdkcount] [-fwd-args "--gc-percent=1000"] [-perf DIR]
 //
 // Systems: forwarder SLS → HEC (gzip off and on, no rules), forwarder SLS →
 // file (stdout, piped to this program), a plain program on the unchanged SDK
