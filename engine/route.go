@@ -67,14 +67,17 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 	run := runners.Get().(*rules.Runner)
 	defer runners.Put(run)
 	for _, r := range routes {
-		kept := make([]item, 0, len(b.Events))
-		for _, ev := range b.Events {
+		var kept []item
+		for j, ev := range b.Events {
 			if r.clone {
 				ev = ev.Clone()
 			}
 			out, err := run.Run(r.route.Rules, ev)
 			switch {
 			case out == rules.Pass:
+				if kept == nil {
+					kept = make([]item, 0, len(b.Events)-j) // at most the rest, allocated once
+				}
 				// Sized once after the rules, for every sink of the route.
 				kept = append(kept, item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name, size: ev.RawSize()})
 			case !r.primary: // counted and dead-lettered by the route's primary lane

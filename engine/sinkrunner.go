@@ -191,7 +191,9 @@ func (r *sinkRunner) batch(work chan<- []item) {
 					timer.Reset(rs.FlushTimeout)
 				}
 				if cur == nil && rs.MaxEvents > 0 {
-					cur = make([]item, 0, min(rs.MaxEvents, 4096))
+					// sized for this enqueue (a whole pull under load, a few
+					// events when idle), not grown item by item
+					cur = make([]item, 0, min(rs.MaxEvents, max(len(items), 64)))
 				}
 				cur = append(cur, it)
 				size += int64(it.size)
