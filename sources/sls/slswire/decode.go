@@ -192,15 +192,21 @@ func take[T any](c *chunk[T], n, scale int, size *int) []T {
 	return v
 }
 
-// group decodes one LogGroup: its topic, source and tags first (they may
-// follow the logs on the wire), then its logs.
+// group decodes one LogGroup. Counting, it reads the group once, logs
+// included, front to back. Filling, it reads the topic, source and tags
+// first (they may follow the logs on the wire), then the logs.
 func (w *walker) group(b []byte) error {
 	var topic, source []byte
 	tagsFrom := w.nTags
 	for i := 0; i < len(b); {
 		if b[i] == fieldGroupLogs<<3|wireBytes {
-			if _, end, ok := short(b, i+1); ok {
-				i = end // a log: the loop below decodes it
+			if v, end, ok := short(b, i+1); ok {
+				i = end
+				if !w.fill { // counted now; filled by the loop below
+					if err := w.log(v, "", "", nil); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 		}
@@ -219,6 +225,12 @@ func (w *walker) group(b []byte) error {
 			}
 			i += n + m
 			switch num {
+			case fieldGroupLogs:
+				if !w.fill {
+					if err := w.log(v, "", "", nil); err != nil {
+						return err
+					}
+				}
 			case fieldGroupTopic:
 				topic = v
 			case fieldGroupSource:
@@ -241,8 +253,11 @@ func (w *walker) group(b []byte) error {
 			i += m
 		}
 	}
+	if !w.fill {
+		return nil
+	}
 	var tags []event.Tag
-	if w.fill && w.nTags > tagsFrom {
+	if w.nTags > tagsFrom {
 		tags = w.tags[tagsFrom:w.nTags:w.nTags]
 	}
 	for i := 0; i < len(b); {
