@@ -159,14 +159,14 @@ func (w *walker) decodeGroup(b []byte, rest int) error {
 		return nil
 	}
 	scale := (rest + len(b)/2) / max(len(b), 1) // groups alike: exact
-	w.store = take(&w.storeC, w.nLogs, scale, &w.size)
-	w.fields = take(&w.fieldsC, w.nFields+extraFields*w.nLogs, scale, &w.size)
+	w.store = take(&w.storeC, w.nLogs, scale, rest, &w.size)
+	w.fields = take(&w.fieldsC, w.nFields+extraFields*w.nLogs, scale, rest, &w.size)
 	w.tags = nil
 	if w.nTags > 0 {
-		w.tags = take(&w.tagC, w.nTags, scale, &w.size)
+		w.tags = take(&w.tagC, w.nTags, scale, rest, &w.size)
 	}
 	if cap(w.evs)-len(w.evs) < w.nLogs {
-		w.evs = slices.Grow(w.evs, w.nLogs*scale)
+		w.evs = slices.Grow(w.evs, max(w.nLogs, min(w.nLogs*scale, rest/8)))
 	}
 	w.fill, w.nLogs, w.nFields, w.nTags = true, 0, 0, 0
 	return w.group(b) // only the content pairs the first pass counted can fail
@@ -181,11 +181,15 @@ type chunk[T any] struct {
 
 // take returns n fresh elements of c, first replacing c by a chunk of
 // n*scale elements (its bytes added to size) when fewer than n are left.
-func take[T any](c *chunk[T], n, scale int, size *int) []T {
+// Past n, a chunk takes at most twice the rest bytes of the list, so a
+// small first group followed by few large logs does not over-allocate.
+func take[T any](c *chunk[T], n, scale, rest int, size *int) []T {
 	if len(c.mem)-c.used < n {
-		k := n * max(scale, 1)
+		var zero T
+		elem := int(unsafe.Sizeof(zero))
+		k := max(n, min(n*max(scale, 1), 2*rest/elem))
 		c.mem, c.used = make([]T, k), 0
-		*size += k * int(unsafe.Sizeof(c.mem[0]))
+		*size += k * elem
 	}
 	v := c.mem[c.used : c.used+n : c.used+n]
 	c.used += n
