@@ -83,10 +83,13 @@ func (o *output) Deliver(ctx context.Context, b *event.Batch, done func(error)) 
 	defer runners.Put(run)
 	for _, r := range routes {
 		var kept []item
-		for _, ev := range b.Events {
+		for j, ev := range b.Events {
 			ev, out, err := RouteEvent(run, r.route, ev, r.clone)
 			switch {
 			case out == rules.Pass:
+				if kept == nil {
+					kept = make([]item, 0, len(b.Events)-j) // at most the rest, allocated once
+				}
 				// Sized once after the rules, for every sink of the route.
 				size := ev.RawSize()
 				kept = append(kept, item{ev: ev, t: t, dl: r.deadLetter, route: r.route.Name, size: size, mem: b.MemSize(size, raw)})

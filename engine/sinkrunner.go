@@ -242,6 +242,11 @@ func (r *sinkRunner) batch(work chan<- []item) {
 				if len(cur) == 0 {
 					timer.Reset(rs.FlushTimeout)
 				}
+				if cur == nil && rs.MaxEvents > 0 {
+					// sized for this enqueue (a whole pull under load, a few
+					// events when idle), not grown item by item
+					cur = make([]item, 0, min(rs.MaxEvents, max(len(items), 64)))
+				}
 				cur = append(cur, it)
 				size += int64(it.size)
 				if len(cur) >= rs.MaxEvents || size >= rs.MaxBytes {

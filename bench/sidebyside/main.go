@@ -2,6 +2,7 @@
 // emulator data and prints a side-by-side table:
 //
 //	go run ./bench/sidebyside [-events 300000] [-shards 4] [-runs 3] [-before /path/to/old/forwarder]
+//	    [-systems fwd-file,sdkcount] [-fwd-args "--gc-percent=1000"] [-perf DIR]
 //
 // Systems: forwarder SLS → HEC (gzip off and on, no rules), forwarder SLS →
 // file (stdout, piped to this program), a plain program on the unchanged SDK
@@ -71,6 +72,8 @@ type result struct {
 }
 
 var (
+	fwdArgs, perfDir string
+
 	received  atomic.Int64
 	postDelay atomic.Int64 // ns each HEC POST is held (the backlog run's slow SIEM)
 	delayJit  atomic.Int64 // ns of random extra hold on top of postDelay
@@ -138,6 +141,9 @@ func main() {
 	backlog := flag.Bool("backlog", true, "add the backlog run (slow HEC receiver)")
 	lanes := flag.Bool("lanes", false, "measure only the cost of lanes: SLS → HEC + file with lanes = per_sink (two consumer groups) vs shared (one)")
 	matrix := flag.String("backlog-shards", "", "run only the backlog matrix on these shard counts (e.g. 4,16,64): fast, stalled and down-then-back receivers, peak RSS and exactly-once counts")
+	only := flag.String("systems", "", "run only these systems, a comma-separated list of fwd-hec, fwd-hec-gzip, fwd-file, sdkhec, sdkcount (e.g. fwd-file,sdkcount)")
+	flag.StringVar(&fwdArgs, "fwd-args", "", "extra flags for `forwarder run`, space-separated (e.g. \"--gc-percent=800\")")
+	flag.StringVar(&perfDir, "perf", "", "run forwarder under `perf record -e cpu-clock -g`, writing DIR/<system>-<run>.data (profiling only: the figures then include perf)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "sidebyside")
@@ -176,6 +182,15 @@ func main() {
 		systems = append(systems,
 			system{"peer: SDK consumer + encoding/json HEC POST per pull", "sdkhec", build("sdkhec", "./bench/peers/sdkhec")},
 			system{"peer: SDK consumer, count only", "sdkcount", build("sdkcount", "./bench/peers/sdkcount")})
+	}
+
+	if *only != "" {
+		keep := strings.Split(*only, ",")
+		systems = slices.DeleteFunc(systems, func(s system) bool { return !slices.Contains(keep, s.kind) })
+		if len(systems) == 0 {
+			log.Fatalf("-systems %q: no such system", *only)
+		}
+		*backlog = *backlog && systems[0].kind == "fwd-hec"
 	}
 
 	emu := slsemu.New(slsemu.Options{AccessKeyID: "bench", AccessKeySecret: "bench-secret", Logger: slog.New(slog.DiscardHandler)})
@@ -330,7 +345,14 @@ func run(s system, endpoint, hec, group string, n, raw int64) result {
 		}
 		cfg := filepath.Join(dir, "f.hcl")
 		check(os.WriteFile(cfg, []byte(fmt.Sprintf(fwdConfig, endpoint, group, lanes, sink, to)), 0o600))
-		cmd = exec.Command(s.bin, "run", "--admin=", "--no-watch", "--log-level=warn", "--progress=0", cfg)
+		args := append([]string{"run", "--admin=", "--no-watch", "--log-level=warn", "--progress=0"}, strings.Fields(fwdArgs)...)
+		args = append(args, cfg)
+		if perfDir != "" {
+			args = append([]string{"record", "-q", "-e", "cpu-clock", "-g", "-o", filepath.Join(perfDir, s.kind+"-"+group+".data"), "--", s.bin}, args...)
+			cmd = exec.Command("perf", args...)
+		} else {
+			cmd = exec.Command(s.bin, args...)
+		}
 	}
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()

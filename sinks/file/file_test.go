@@ -179,3 +179,36 @@ func mustNew(t *testing.T, c *Config) *Sink {
 	}
 	return s
 }
+
+// TestWriteBatchAllocs is the CI gate on the file sink's NDJSON path: once
+// its buffer has grown, a batch allocates nothing per event (the one
+// allocation left is the file size it records, per batch), and a batch
+// larger than a write chunk reaches the file whole, line by line, in order.
+func TestWriteBatchAllocs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.ndjson")
+	s := mustNew(t, &Config{Path: path})
+	ctx := context.Background()
+	if err := s.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	big := events(0, 2*writeChunk/600) // each line ~700 bytes: over two chunks
+	if err := s.WriteBatch(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	one, many := events(len(big), 1), events(len(big)+1, 500)
+	perBatch := testing.AllocsPerRun(20, func() { _ = s.WriteBatch(ctx, one) })
+	perLarge := testing.AllocsPerRun(20, func() { _ = s.WriteBatch(ctx, many) })
+	if perLarge > perBatch || perBatch > 2 {
+		t.Errorf("WriteBatch: %.1f allocations for 1 event, %.1f for %d: want no allocation per event", perBatch, perLarge, len(many))
+	}
+	seqs := readLines(t, path)
+	if len(seqs) < len(big) {
+		t.Fatalf("%d lines, want at least %d", len(seqs), len(big))
+	}
+	for i := range big {
+		if seqs[i] != fmt.Sprint(i) {
+			t.Fatalf("line %d holds seq %s, want %d", i+1, seqs[i], i)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -88,35 +89,33 @@ func decode(raw []byte) ([]*event.Event, int, error) {
 	if err := w.list(raw); err != nil {
 		return nil, 0, err
 	}
-	if w.nLogs == 0 {
+	if len(w.evs) == 0 {
 		return nil, 0, nil
 	}
-	size := w.nLogs*eventSize + (w.nFields+extraFields*w.nLogs)*fieldSize + w.nTags*tagSize
-	w.fill = true
-	w.store = make([]event.Event, w.nLogs)
-	w.evs = make([]*event.Event, w.nLogs)
-	w.fields = make([]event.Field, w.nFields+extraFields*w.nLogs)
-	if w.nTags > 0 {
-		w.tags = make([]event.Tag, w.nTags)
-	}
-	w.nLogs, w.nFields, w.nTags = 0, 0, 0
-	if err := w.list(raw); err != nil { // cannot fail: the first pass checked it all
-		return nil, 0, err
-	}
-	return w.evs, size, nil
+	return w.evs, w.size + cap(w.evs)*int(unsafe.Sizeof((*event.Event)(nil))), nil
 }
 
-// walker makes two passes over a LogGroupList: the first validates and
-// counts (logs, content fields, tags), the second fills slices sized by the
-// first, so a pull costs five allocations whatever its size.
+// walker makes two passes over each LogGroup, one right after the other
+// while the group is still in the CPU's caches: the first validates its
+// structure and counts (logs, content fields, tags), the second fills
+// slices of exactly that size, taken from chunks shared by the answer's
+// groups and checks the content pairs. A chunk is sized from the first group
+// that needs one, scaled to the bytes that remain, so a pull of groups alike
+// costs five allocations whatever its size.
 type walker struct {
 	fill                  bool
-	nLogs, nFields, nTags int
+	nLogs, nFields, nTags int // counts (first pass) or cursors in the group's slices
 
+	// the group's slices while it is filled
 	store  []event.Event
-	evs    []*event.Event
 	fields []event.Field
 	tags   []event.Tag
+
+	evs     []*event.Event
+	storeC  chunk[event.Event]
+	fieldsC chunk[event.Field]
+	tagC    chunk[event.Tag]
+	size    int // bytes of the chunks
 }
 
 func (w *walker) list(b []byte) error {
@@ -140,20 +139,81 @@ func (w *walker) list(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("LogGroupList: %w", err)
 		}
+		rest := len(b) - i
 		i += n + m
-		if err := w.group(g); err != nil {
+		if err := w.decodeGroup(g, rest); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// group decodes one LogGroup: its topic, source and tags first (they may
-// follow the logs on the wire), then its logs.
+// decodeGroup counts then fills one LogGroup; rest is the bytes of the list
+// from this group on, which scales a new chunk.
+func (w *walker) decodeGroup(b []byte, rest int) error {
+	w.fill, w.nLogs, w.nFields, w.nTags = false, 0, 0, 0
+	if err := w.group(b); err != nil {
+		return err
+	}
+	if w.nLogs == 0 {
+		return nil
+	}
+	scale := (rest + len(b)/2) / max(len(b), 1) // groups alike: exact
+	w.store = take(&w.storeC, w.nLogs, scale, rest, &w.size)
+	w.fields = take(&w.fieldsC, w.nFields+extraFields*w.nLogs, scale, rest, &w.size)
+	w.tags = nil
+	if w.nTags > 0 {
+		w.tags = take(&w.tagC, w.nTags, scale, rest, &w.size)
+	}
+	if cap(w.evs)-len(w.evs) < w.nLogs {
+		w.evs = slices.Grow(w.evs, max(w.nLogs, min(w.nLogs*scale, rest/8)))
+	}
+	w.fill, w.nLogs, w.nFields, w.nTags = true, 0, 0, 0
+	return w.group(b) // only the content pairs the first pass counted can fail
+}
+
+// chunk is memory the groups of an answer take their slices from, and how
+// much of it is taken.
+type chunk[T any] struct {
+	mem  []T
+	used int
+}
+
+// take returns n fresh elements of c, first replacing c by a chunk of
+// n*scale elements (its bytes added to size) when fewer than n are left.
+// Past n, a chunk takes at most twice the rest bytes of the list, so a
+// small first group followed by few large logs does not over-allocate.
+func take[T any](c *chunk[T], n, scale, rest int, size *int) []T {
+	if len(c.mem)-c.used < n {
+		var zero T
+		elem := int(unsafe.Sizeof(zero))
+		k := max(n, min(n*max(scale, 1), 2*rest/elem))
+		c.mem, c.used = make([]T, k), 0
+		*size += k * elem
+	}
+	v := c.mem[c.used : c.used+n : c.used+n]
+	c.used += n
+	return v
+}
+
+// group decodes one LogGroup. Counting, it reads the group once, logs
+// included, front to back. Filling, it reads the topic, source and tags
+// first (they may follow the logs on the wire), then the logs.
 func (w *walker) group(b []byte) error {
 	var topic, source []byte
 	tagsFrom := w.nTags
 	for i := 0; i < len(b); {
+		if b[i] == fieldGroupLogs<<3|wireBytes {
+			if v, end, ok := short(b, i+1); ok {
+				i = end
+				if !w.fill { // counted now; filled by the loop below
+					if err := w.log(v, "", "", nil); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+		}
 		num, typ, n, err := tag(b[i:])
 		if err != nil {
 			return fmt.Errorf("LogGroup: %w", err)
@@ -169,6 +229,12 @@ func (w *walker) group(b []byte) error {
 			}
 			i += n + m
 			switch num {
+			case fieldGroupLogs:
+				if !w.fill {
+					if err := w.log(v, "", "", nil); err != nil {
+						return err
+					}
+				}
 			case fieldGroupTopic:
 				topic = v
 			case fieldGroupSource:
@@ -191,11 +257,23 @@ func (w *walker) group(b []byte) error {
 			i += m
 		}
 	}
+	if !w.fill {
+		return nil
+	}
 	var tags []event.Tag
-	if w.fill && w.nTags > tagsFrom {
+	if w.nTags > tagsFrom {
 		tags = w.tags[tagsFrom:w.nTags:w.nTags]
 	}
 	for i := 0; i < len(b); {
+		if b[i] == fieldGroupLogs<<3|wireBytes {
+			if v, end, ok := short(b, i+1); ok {
+				i = end
+				if err := w.log(v, str(topic), str(source), tags); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		num, _, n, _ := tag(b[i:])
 		if num != fieldGroupLogs {
 			m, _ := skip(b[i:])
@@ -219,6 +297,36 @@ func (w *walker) log(b []byte, topic, source string, tags []event.Tag) error {
 	)
 	from := w.nFields
 	for i := 0; i < len(b); {
+		switch b[i] {
+		case fieldLogTime<<3 | wireVarint:
+			if v, m, err := varint(b[i+1:]); err == nil {
+				sec, hasTime = uint32(v), true
+				i += 1 + m
+				continue
+			}
+		case fieldLogTimeNs<<3 | wireFixed32:
+			if len(b)-i >= 5 {
+				ns = binary.LittleEndian.Uint32(b[i+1:])
+				i += 5
+				continue
+			}
+		case fieldLogContents<<3 | wireBytes:
+			// the common case inline: a content with short lengths
+			if v, end, ok := short(b, i+1); ok {
+				if !w.fill {
+					// counted only: the filling pass checks the pair
+					w.nFields++
+					i = end
+					continue
+				}
+				if k, val, ok := shortPair(v); ok {
+					w.fields[w.nFields] = event.Field{Key: str(k), Value: event.String(str(val))}
+					w.nFields++
+					i = end
+					continue
+				}
+			}
+		}
 		num, typ, n, err := tag(b[i:])
 		if err != nil {
 			return fmt.Errorf("Log: %w", err)
@@ -276,11 +384,49 @@ func (w *walker) log(b []byte, topic, source string, tags []event.Tag) error {
 		ev.Time = time.Unix(int64(sec), int64(ns))
 		ev.Topic, ev.Source, ev.Tags = topic, source, tags
 		ev.Fields = w.fields[from : w.nFields : w.nFields+extraFields]
-		w.evs[w.nLogs] = ev
+		w.evs = append(w.evs, ev)
 	}
 	w.nFields += extraFields * boolInt(w.fill)
 	w.nLogs++
 	return nil
+}
+
+// short reads a length-delimited value at b[i:] (after its key) whose
+// length takes one or two bytes; ok is false for anything else (the caller
+// then takes the general path, which reports errors).
+func short(b []byte, i int) (v []byte, end int, ok bool) {
+	if i+1 >= len(b) {
+		return // (a last empty value takes the general path)
+	}
+	l, n := int(b[i]), 1
+	if l >= 0x80 {
+		if b[i+1] >= 0x80 {
+			return
+		}
+		l, n = l&0x7f|int(b[i+1])<<7, 2
+	}
+	if end = i + n + l; end > len(b) {
+		return nil, 0, false
+	}
+	return b[i+n : end], end, true
+}
+
+// shortPair reads a LogContent or LogTag laid out as every SLS writer lays
+// it out: Key, then Value, short lengths, nothing else. ok is false for
+// anything else, which pair decodes.
+func shortPair(b []byte) (key, value []byte, ok bool) {
+	if len(b) < 4 || b[0] != fieldKey<<3|wireBytes {
+		return nil, nil, false
+	}
+	key, k, ok := short(b, 1)
+	if !ok || k >= len(b) || b[k] != fieldValue<<3|wireBytes {
+		return nil, nil, false
+	}
+	value, end, ok := short(b, k+1)
+	if !ok || end != len(b) {
+		return nil, nil, false
+	}
+	return key, value, true
 }
 
 // pair decodes a LogContent or LogTag: two required strings.
