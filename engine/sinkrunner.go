@@ -150,6 +150,13 @@ func (r *sinkRunner) enqueue(ctx context.Context, items []item) error {
 		return err
 	}
 	r.memG.Set(float64(r.mem.Held()))
+	if r.stop.Err() != nil {
+		// Stopped while waiting for room (the stop itself may have
+		// freed it): never queue into a stopped runner, whatever select
+		// would pick below.
+		r.releaseMem(mem)
+		return fmt.Errorf("sink %q: %w", r.key, errStopped)
+	}
 	select {
 	case r.queue <- items:
 		r.queued.Inc()
