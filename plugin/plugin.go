@@ -33,6 +33,19 @@ type AttrError struct {
 func (e *AttrError) Error() string { return fmt.Sprintf("%s: %v", e.Attr, e.Err) }
 func (e *AttrError) Unwrap() error { return e.Err }
 
+// ConfigAs returns cfg as a factory's own config type C, or an error
+// naming the plugin (kind "sink" or "source", its type and key) when cfg is
+// another type or nil: the check both kinds' generic factories make, so a
+// factory never panics on a foreign config.
+func ConfigAs[C Config](kind, typ, name string, cfg Config) (C, error) {
+	c, ok := cfg.(C)
+	if !ok {
+		var want C
+		return c, fmt.Errorf("%s %s %q: config is a %T, want %T", typ, kind, name, cfg, want)
+	}
+	return c, nil
+}
+
 // Typed is what a registry keys a factory by: the first label of the block
 // ("splunk_hec", "sls").
 type Typed interface {

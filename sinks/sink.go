@@ -145,10 +145,9 @@ func NewFactory[C plugin.Config, S Sink](typ string, newConfig func() C, newSink
 		Type:      typ,
 		NewConfig: func() plugin.Config { return newConfig() },
 		New: func(cfg plugin.Config, set Settings) (Sink, error) {
-			c, ok := cfg.(C)
-			if !ok {
-				var want C
-				return nil, fmt.Errorf("%s sink %q: config is a %T, want %T", typ, set.Name, cfg, want)
+			c, err := plugin.ConfigAs[C]("sink", typ, set.Name, cfg)
+			if err != nil {
+				return nil, err
 			}
 			s, err := newSink(c, set)
 			if err != nil {

@@ -5,7 +5,6 @@ package sources
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -158,10 +157,9 @@ func NewFactory[C plugin.Config, S Source](typ string, newConfig func() C, newSo
 		Type:      typ,
 		NewConfig: func() plugin.Config { return newConfig() },
 		New: func(cfg plugin.Config, set Settings) (Source, error) {
-			c, ok := cfg.(C)
-			if !ok {
-				var want C
-				return nil, fmt.Errorf("%s source %q: config is a %T, want %T", typ, set.Name, cfg, want)
+			c, err := plugin.ConfigAs[C]("source", typ, set.Name, cfg)
+			if err != nil {
+				return nil, err
 			}
 			s, err := newSource(c, set)
 			if err != nil {
