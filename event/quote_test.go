@@ -52,17 +52,57 @@ func appendQuoteRef(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// TestAppendQuoteEveryByte puts every byte value at every position of a
-// 17-byte string (so it lands in both the word loop and the tail), next to
-// safe bytes, and compares with the byte-at-a-time reference.
+// quoters are the implementations held to the reference: AppendQuote (the
+// vector one where the CPU has it) and the portable word-at-a-time one.
+var quoters = []struct {
+	name  string
+	quote func([]byte, string) []byte
+}{
+	{"AppendQuote", AppendQuote},
+	{"quoteWords", func(dst []byte, s string) []byte {
+		return append(quoteWords(append(dst, '"'), s), '"')
+	}},
+}
+
+// TestAppendQuoteEveryByte puts every byte value at every position of
+// strings of 17 bytes (the word loop and the tail; the vector code's last
+// steps) and 70 bytes (the vector code's blocks), among safe bytes and among
+// quotes, and compares with the byte-at-a-time reference.
 func TestAppendQuoteEveryByte(t *testing.T) {
-	base := []byte(strings.Repeat("a", 17))
-	for c := range 256 {
-		for pos := range base {
-			s := append([]byte(nil), base...)
-			s[pos] = byte(c)
-			if got, want := string(AppendQuote(nil, string(s))), string(appendQuoteRef(nil, string(s))); got != want {
-				t.Fatalf("byte %#x at %d: %s, want %s", c, pos, got, want)
+	for _, q := range quoters {
+		for _, base := range []string{strings.Repeat("a", 17), strings.Repeat("a", 70), strings.Repeat(`a"b\`, 14)} {
+			for c := range 256 {
+				for pos := range len(base) {
+					s := []byte(base)
+					s[pos] = byte(c)
+					if got, want := string(q.quote(nil, string(s))), string(appendQuoteRef(nil, string(s))); got != want {
+						t.Fatalf("%s: byte %#x at %d of %q: %s, want %s", q.name, c, pos, base, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAppendQuoteMixes quotes strings of every length up to 100 made of
+// quotes, backslashes, safe, control and multi-byte bytes in a fixed
+// pseudo-random mix, appended to a non-empty dst with and without room.
+func TestAppendQuoteMixes(t *testing.T) {
+	parts := []string{"a", "b", `"`, `\`, "<", "&", "\n", "\x01", "é", "张", "\u2028", "\xff", "0123456789abcdef"}
+	rnd := uint32(1)
+	for _, q := range quoters {
+		for n := range 100 {
+			var sb strings.Builder
+			for sb.Len() < n {
+				rnd = rnd*1664525 + 1013904223
+				sb.WriteString(parts[rnd>>16%uint32(len(parts))])
+			}
+			s := sb.String()
+			for _, dst := range [][]byte{[]byte("x"), append(make([]byte, 0, 1000), 'x')} {
+				got := string(q.quote(dst, s))
+				if want := string(appendQuoteRef([]byte("x"), s)); got != want {
+					t.Fatalf("%s(%q) = %s, want %s", q.name, s, got, want)
+				}
 			}
 		}
 	}
@@ -71,9 +111,13 @@ func TestAppendQuoteEveryByte(t *testing.T) {
 func FuzzAppendQuote(f *testing.F) {
 	f.Add(`{"eventName":"ConsoleSignin","userAgent":"Mozilla/5.0 <x> & y"}`)
 	f.Add("张伟 müller \u2028 \xff\xfe tab\there")
+	f.Add(`{"eventName":"ConsoleSignin","requestParameters":{"a\\b":"<c>","d":["e","f"]},"sourceIpAddress":"10.0.0.1"}`)
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := string(AppendQuote(nil, s)), string(appendQuoteRef(nil, s)); got != want {
-			t.Fatalf("AppendQuote(%q) = %s, want %s", s, got, want)
+		want := string(appendQuoteRef(nil, s))
+		for _, q := range quoters {
+			if got := string(q.quote(nil, s)); got != want {
+				t.Fatalf("%s(%q) = %s, want %s", q.name, s, got, want)
+			}
 		}
 	})
 }
