@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,20 +116,24 @@ func route(from, to string) string {
 
 // TestRunLogsMemoryLimit: `run` derives the soft memory limit from the plan
 // by default and logs it with its parts (demo source: no window of its own;
-// one HEC sink: 16MiB buffer + 4 × 1MiB bodies).
+// one HEC sink: 16MiB buffer + 4 × 1MiB bodies). A reload that adds a sink
+// raises it, one that removes the sink lowers it again.
 func TestRunLogsMemoryLimit(t *testing.T) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		t.Skip("GOMEMLIMIT is set: run takes it instead")
 	}
+	hec := deadHEC(t)
+	conf := func(sinks ...string) string {
+		src := "source \"demo\" \"d\" { rate = 10 }\n"
+		var to []string
+		for _, s := range sinks {
+			src += hecSinkBlock(s, hec)
+			to = append(to, "sink.splunk_hec."+s)
+		}
+		return src + route("source.demo.d", strings.Join(to, ", "))
+	}
 	cfg := filepath.Join(t.TempDir(), "f.hcl")
-	writeConf(t, cfg, `
-source "demo" "d" { rate = 10 }
-`+hecSinkBlock("main", deadHEC(t))+`
-route "r" {
-  from = [source.demo.d]
-  to   = [sink.splunk_hec.main]
-}
-`)
+	writeConf(t, cfg, conf("main"))
 	p := startProc(t, cfg, "--admin=", "--no-watch", "--shutdown-timeout=0s")
 	want := `msg="memory limit" limit=`
 	waitUntil(t, "the memory limit log line", 20*time.Second, func() bool { return strings.Contains(p.log(), want) })
@@ -136,6 +141,17 @@ route "r" {
 		if !strings.Contains(p.log(), part) {
 			t.Errorf("memory limit log line lacks %s:\n%s", part, p.log())
 		}
+	}
+	for _, step := range []struct {
+		sinks []string
+		want  string
+	}{
+		{[]string{"main", "second"}, `msg="memory limit changed" limit=184.0MiB flag=auto budget=40.0MiB`},
+		{[]string{"main"}, `msg="memory limit changed" limit=124.0MiB flag=auto budget=20.0MiB`},
+	} {
+		writeConf(t, cfg, conf(step.sinks...))
+		p.signal(t, syscall.SIGHUP)
+		waitUntil(t, step.want, 20*time.Second, func() bool { return strings.Contains(p.log(), step.want) })
 	}
 	p.signal(t, os.Interrupt)
 	p.exitCode(10 * time.Second)

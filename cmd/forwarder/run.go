@@ -68,28 +68,73 @@ func newLogger(e *env, level, format string) *slog.Logger {
 	return slog.New(config.RedactHandler(slog.NewTextHandler(e.stderr, opts)))
 }
 
-// setMemoryLimit sets the Go soft memory limit from --memory-limit and the
-// plan's budget (memlimit.go), and logs the figure.
-func (c *runCmd) setMemoryLimit(log *slog.Logger, p *plan.Plan) error {
-	if v := os.Getenv("GOMEMLIMIT"); v != "" {
-		log.Info("memory limit from GOMEMLIMIT", "limit", v)
+// memLimiter keeps the Go soft memory limit at what --memory-limit and the
+// running plan's budget (memlimit.go) ask for. Every applied plan is
+// measured: a plan that needs more raises the limit before it starts, one
+// that needs less lowers it once it runs (while a reload swaps plans, the
+// old one's holders drain as the new one's fill). The reloader applies one
+// plan at a time, so it needs no lock.
+type memLimiter struct {
+	flag string
+	log  *slog.Logger
+	cur  int64 // the limit set; 0 before the first plan or with none
+	done bool  // set by the first plan: GOMEMLIMIT or --memory-limit=0 rule out the rest
+	off  bool
+}
+
+// before is called with each plan before it is applied; a flag error fails
+// the first plan, which is the only one that can meet it.
+func (m *memLimiter) before(p *plan.Plan) error {
+	if m.off {
 		return nil
+	}
+	if !m.done {
+		m.done = true
+		if v := os.Getenv("GOMEMLIMIT"); v != "" {
+			m.log.Info("memory limit from GOMEMLIMIT", "limit", v)
+			m.off = true
+			return nil
+		}
 	}
 	b := planBudget(p)
 	cgroup := readCgroupMax()
-	limit, err := memoryLimit(c.MemoryLimit, cgroup, b.Limit())
+	limit, err := memoryLimit(m.flag, cgroup, b.Limit())
 	if err != nil {
 		return codeError{code: exitConfig, msg: err.Error()}
 	}
 	if limit == 0 {
-		log.Info("no memory limit (--memory-limit=0)")
+		m.log.Info("no memory limit (--memory-limit=0)")
+		m.off = true
 		return nil
 	}
+	if limit > m.cur {
+		m.set(limit, b, cgroup)
+	}
+	return nil
+}
+
+// after is called with each plan once it runs.
+func (m *memLimiter) after(p *plan.Plan) {
+	if m.off {
+		return
+	}
+	b := planBudget(p)
+	cgroup := readCgroupMax()
+	if limit, err := memoryLimit(m.flag, cgroup, b.Limit()); err == nil && limit > 0 && limit < m.cur {
+		m.set(limit, b, cgroup)
+	}
+}
+
+func (m *memLimiter) set(limit int64, b memBudget, cgroup string) {
+	msg := "memory limit"
+	if m.cur != 0 {
+		msg = "memory limit changed"
+	}
+	m.cur = limit
 	debug.SetMemoryLimit(limit)
-	log.Info("memory limit", "limit", mib(limit), "flag", c.MemoryLimit, "budget", mib(b.Held()),
+	m.log.Info(msg, "limit", mib(limit), "flag", m.flag, "budget", mib(b.Held()),
 		"source_windows", mib(b.Sources), "sink_buffers", mib(b.Buffers), "request_bodies", mib(b.Bodies),
 		"cgroup_max", strings.TrimSpace(cgroup))
-	return nil
 }
 
 func (c *runCmd) Run(e *env) error {
@@ -132,18 +177,16 @@ func (c *runCmd) Run(e *env) error {
 	rt.Metrics().BuildInfo.WithLabelValues(bi.Version, bi.Commit, runtime.Version()).Set(1)
 	// Start-up takes the reloader's load → compile → apply path, the one
 	// every later reload takes.
-	first := true
+	mem := &memLimiter{flag: c.MemoryLimit, log: log}
 	rl := reload.New(c.Paths, builtin.Registries(), func(p *plan.Plan) error {
-		if first {
-			// The memory limit is derived from the first plan's
-			// budget, and set before any of it runs.
-			first = false
-			if err := c.setMemoryLimit(log, p); err != nil {
-				return err
-			}
+		if err := mem.before(p); err != nil {
+			return err
 		}
-		_, err := rt.Apply(p)
-		return err
+		if _, err := rt.Apply(p); err != nil {
+			return err
+		}
+		mem.after(p)
+		return nil
 	}, log.With("component", "reload"), nil)
 	rt.Metrics().Registry.MustRegister(rl.Metrics().Collectors()...)
 	p, err := rl.Start(func(diags hcl.Diagnostics, files map[string]*hcl.File) {
