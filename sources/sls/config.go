@@ -87,7 +87,9 @@ type Config struct {
 	// whole seconds, at least 1s). The group timeout is three intervals.
 	HeartbeatInterval string `hcl:"heartbeat_interval,optional" json:"heartbeat_interval"`
 	// FetchLogGroups is the most log groups one pull returns (1–1000,
-	// default 100).
+	// default 100). A pull asks for fewer when the last answer's log groups
+	// were so large that this many would take more than a quarter of
+	// in_flight_bytes, so several shards' answers are in flight at once.
 	FetchLogGroups int `hcl:"fetch_log_groups,optional" json:"fetch_log_groups"`
 	// FetchInterval is the pause between pulls of an idle shard (default 500ms).
 	FetchInterval string `hcl:"fetch_interval,optional" json:"fetch_interval"`

@@ -36,7 +36,8 @@ type puller struct {
 	auth     sdk.AuthVersionType
 	region   string
 	creds    sdk.CredentialsProvider
-	count    string
+	maxCount int   // fetch_log_groups: the most log groups a pull asks for
+	perGroup int64 // the last answer with data: its footprint per log group
 	query    string
 	encoding string
 	rd       slswire.Reader
@@ -46,6 +47,23 @@ type puller struct {
 
 // minReserve is the least a pull reserves in the window.
 const minReserve = 64 << 10
+
+// pullShare is the part of the window one answer should take at most: with
+// answers that large, several shards' pulls are in flight at once. SLS
+// bounds an answer only by log groups (count) and its own byte cap, so
+// large log groups (a producer batching hundreds of logs) would otherwise
+// make each answer fill the window alone and the shards take turns.
+const pullShare = 4
+
+// pullCount is the count the next pull asks for: fetch_log_groups, or fewer
+// when the last answer's footprint per log group says that many would take
+// more than 1/pullShare of the window (never fewer than one).
+func (p *puller) pullCount() int {
+	if p.perGroup <= 0 {
+		return p.maxCount
+	}
+	return int(min(max(p.win.Max()/pullShare/p.perGroup, 1), int64(p.maxCount)))
+}
 
 // defaultMaxPullSize is max_pull_size's default. A PullLogs answer of real
 // SLS holds at most 1000 log groups and is capped by the server in bytes
@@ -70,7 +88,7 @@ func (w *shardWorker) newPuller() *puller {
 		hc: c.HTTPClient, base: scheme + cfg.Project + "." + host,
 		path: fmt.Sprintf("/logstores/%s/shards/%d", w.c.logstore, w.shard),
 		ua:   c.UserAgent, auth: c.AuthVersion, region: c.Region, creds: w.c.src.creds,
-		count: strconv.Itoa(cfg.FetchLogGroups), query: cfg.pullQuery(), encoding: "lz4",
+		maxCount: cfg.FetchLogGroups, query: cfg.pullQuery(), encoding: "lz4",
 		rd:  slswire.Reader{Limits: slswire.Limits{MaxRawSize: int(maxSize), MaxBodySize: int(maxSize)}},
 		win: w.c.src.inflight, est: minReserve,
 	}
@@ -97,6 +115,9 @@ func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, erro
 		return nil, err
 	}
 	p.est = max(int64(a.Footprint), minReserve)
+	if a.Count > 0 {
+		p.perGroup = max(int64(a.Footprint)/int64(a.Count), 1)
+	}
 	return a, nil
 }
 
@@ -137,7 +158,7 @@ func (p *puller) release(a *slswire.Answer) {
 }
 
 func (p *puller) request(ctx context.Context, cursor string) (*slswire.Answer, error) {
-	q := url.Values{"type": {"logs"}, "cursor": {cursor}, "count": {p.count}}
+	q := url.Values{"type": {"logs"}, "cursor": {cursor}, "count": {strconv.Itoa(p.pullCount())}}
 	if p.query != "" {
 		q.Set("query", p.query)
 		q.Set("pullMode", "scan_on_stream")

@@ -14,6 +14,7 @@ import (
 	"github.com/forwarder/forwarder/plugin"
 	"github.com/forwarder/forwarder/sources"
 	"github.com/forwarder/forwarder/sources/demo"
+	"github.com/forwarder/forwarder/sources/sls/slswire"
 )
 
 // TestPullSignatures: the puller's requests carry the SDK's v1 and v4
@@ -153,6 +154,83 @@ func TestWindowBoundsPulls(t *testing.T) {
 	pl.release(a2)
 	if got := src.inflight.Held(); got != 0 {
 		t.Fatalf("window holds %d bytes after every release, want 0", got)
+	}
+}
+
+// TestPullCountFollowsWindow: after an answer of large log groups, the next
+// pull asks for only as many as fit a quarter of in_flight_bytes (at least
+// one), and a window that holds them all gets fetch_log_groups again.
+func TestPullCountFollowsWindow(t *testing.T) {
+	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"})
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	if err := emu.CreateProject("p", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: 1}); err != nil {
+		t.Fatal(err)
+	}
+	g := demo.NewGenerator(1, time.Unix(1795939202, 0))
+	for range 40 {
+		var logs []*sdk.Log
+		for range 50 {
+			logs = append(logs, slsemu.LogFromEvent(g.Next()))
+		}
+		if _, err := emu.AppendLogGroupToShard("p", "ls", 0, &sdk.LogGroup{Logs: logs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		window     string
+		wantSecond func(first *slswire.Answer) int // log groups in the second answer
+	}{
+		{"1MiB", func(a *slswire.Answer) int { return int(max(int64(1<<20)/pullShare/(int64(a.Footprint)/int64(a.Count)), 1)) }},
+		{"64MiB", func(*slswire.Answer) int { return 10 }},
+	} {
+		t.Run(tc.window, func(t *testing.T) {
+			cfg := NewConfig()
+			cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
+			cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
+			cfg.FetchLogGroups, cfg.InFlightBytes = 10, tc.window
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			src := mustNew(t, cfg)
+			c, err := src.client()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.HTTPClient.CloseIdleConnections()
+			pl := newShardWorker(&consumer{src: src, c: c, logstore: "ls"}, 0).newPuller()
+			begin, err := c.GetCursor("p", "ls", 0, "begin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			a1, err := pl.pull(ctx, begin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pl.release(a1)
+			if a1.Count != 10 {
+				t.Fatalf("first pull: %d log groups, want fetch_log_groups (10)", a1.Count)
+			}
+			a2, err := pl.pull(ctx, a1.NextCursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pl.release(a2)
+			want := tc.wantSecond(a1)
+			if a2.Count != want || len(a2.Events) != 50*want {
+				t.Fatalf("second pull: %d log groups (%d events) after a first answer of %d bytes in 10 groups, want %d", a2.Count, len(a2.Events), a1.Footprint, want)
+			}
+			// groups differ in size, so the quarter is met only on average
+			if tc.window == "1MiB" && (want >= 10 || a2.Footprint > 1<<20/2) {
+				t.Fatalf("second pull: %d groups, %d bytes; want fewer than 10, well within the window", want, a2.Footprint)
+			}
+		})
 	}
 }
 
