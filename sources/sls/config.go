@@ -89,7 +89,8 @@ type Config struct {
 	// FetchLogGroups is the most log groups one pull returns (1–1000,
 	// default 100). A pull asks for fewer when the last answer's log groups
 	// were so large that this many would take more than a quarter of
-	// in_flight_bytes, so several shards' answers are in flight at once.
+	// in_flight_bytes, so several shards' answers are in flight at once; a
+	// shard's first pull asks for at most 10.
 	FetchLogGroups int `hcl:"fetch_log_groups,optional" json:"fetch_log_groups"`
 	// FetchInterval is the pause between pulls of an idle shard (default 500ms).
 	FetchInterval string `hcl:"fetch_interval,optional" json:"fetch_interval"`

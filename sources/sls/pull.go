@@ -42,7 +42,7 @@ type puller struct {
 	encoding string
 	rd       slswire.Reader
 	win      *bytebudget.Budget
-	est      int64 // bytes reserved before a pull: the last pull's footprint
+	est      int64 // bytes reserved before a pull: the next answer's expected footprint
 }
 
 // minReserve is the least a pull reserves in the window.
@@ -55,12 +55,18 @@ const minReserve = 64 << 10
 // make each answer fill the window alone and the shards take turns.
 const pullShare = 4
 
+// firstCount is the most log groups a shard's pulls ask for before an
+// answer has shown how large its log groups are: small enough that every
+// shard's first answer fits the window together, one round trip more where
+// log groups are small.
+const firstCount = 10
+
 // pullCount is the count the next pull asks for: fetch_log_groups, or fewer
 // when the last answer's footprint per log group says that many would take
 // more than 1/pullShare of the window (never fewer than one).
 func (p *puller) pullCount() int {
 	if p.perGroup <= 0 {
-		return p.maxCount
+		return min(p.maxCount, firstCount)
 	}
 	return int(min(max(p.win.Max()/pullShare/p.perGroup, 1), int64(p.maxCount)))
 }
@@ -99,7 +105,8 @@ func (w *shardWorker) newPuller() *puller {
 }
 
 // pull reads the log groups after cursor, first waiting for room in the
-// source's in_flight_bytes window for about the last answer's footprint;
+// source's in_flight_bytes window for about the next answer's footprint
+// (the last one's per log group times the count asked for);
 // once the answer's headers declare its size, that is reserved (waiting
 // again if need be) before the body is read, and the footprint stays
 // reserved until release. So the window bounds what all shards hold
@@ -114,9 +121,9 @@ func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, erro
 	if err != nil {
 		return nil, err
 	}
-	p.est = max(int64(a.Footprint), minReserve)
 	if a.Count > 0 {
 		p.perGroup = max(int64(a.Footprint)/int64(a.Count), 1)
+		p.est = max(p.perGroup*int64(p.pullCount()), minReserve)
 	}
 	return a, nil
 }

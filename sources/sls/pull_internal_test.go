@@ -157,9 +157,10 @@ func TestWindowBoundsPulls(t *testing.T) {
 	}
 }
 
-// TestPullCountFollowsWindow: after an answer of large log groups, the next
-// pull asks for only as many as fit a quarter of in_flight_bytes (at least
-// one), and a window that holds them all gets fetch_log_groups again.
+// TestPullCountFollowsWindow: a shard's first pull asks for firstCount log
+// groups; after an answer of large log groups, the next pull asks for only
+// as many as fit a quarter of in_flight_bytes (at least one), and a window
+// that holds fetch_log_groups of them gets that many.
 func TestPullCountFollowsWindow(t *testing.T) {
 	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"})
 	if err := emu.Start(); err != nil {
@@ -187,13 +188,13 @@ func TestPullCountFollowsWindow(t *testing.T) {
 		wantSecond func(first *slswire.Answer) int // log groups in the second answer
 	}{
 		{"1MiB", func(a *slswire.Answer) int { return int(max(int64(1<<20)/pullShare/(int64(a.Footprint)/int64(a.Count)), 1)) }},
-		{"64MiB", func(*slswire.Answer) int { return 10 }},
+		{"64MiB", func(*slswire.Answer) int { return 20 }},
 	} {
 		t.Run(tc.window, func(t *testing.T) {
 			cfg := NewConfig()
 			cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
 			cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
-			cfg.FetchLogGroups, cfg.InFlightBytes = 10, tc.window
+			cfg.FetchLogGroups, cfg.InFlightBytes = 20, tc.window
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -214,8 +215,8 @@ func TestPullCountFollowsWindow(t *testing.T) {
 				t.Fatal(err)
 			}
 			pl.release(a1)
-			if a1.Count != 10 {
-				t.Fatalf("first pull: %d log groups, want fetch_log_groups (10)", a1.Count)
+			if a1.Count != firstCount {
+				t.Fatalf("first pull: %d log groups, want firstCount (%d)", a1.Count, firstCount)
 			}
 			a2, err := pl.pull(ctx, a1.NextCursor)
 			if err != nil {
@@ -224,11 +225,11 @@ func TestPullCountFollowsWindow(t *testing.T) {
 			pl.release(a2)
 			want := tc.wantSecond(a1)
 			if a2.Count != want || len(a2.Events) != 50*want {
-				t.Fatalf("second pull: %d log groups (%d events) after a first answer of %d bytes in 10 groups, want %d", a2.Count, len(a2.Events), a1.Footprint, want)
+				t.Fatalf("second pull: %d log groups (%d events) after a first answer of %d bytes in %d groups, want %d", a2.Count, len(a2.Events), a1.Footprint, a1.Count, want)
 			}
 			// groups differ in size, so the quarter is met only on average
-			if tc.window == "1MiB" && (want >= 10 || a2.Footprint > 1<<20/2) {
-				t.Fatalf("second pull: %d groups, %d bytes; want fewer than 10, well within the window", want, a2.Footprint)
+			if tc.window == "1MiB" && (want >= firstCount || a2.Footprint > 1<<20/2) {
+				t.Fatalf("second pull: %d groups, %d bytes; want fewer than the first pull's, well within the window", want, a2.Footprint)
 			}
 		})
 	}
