@@ -21,21 +21,7 @@ import (
 // signatures and an STS token, which the emulator verifies; a wrong secret
 // gives the SDK's *sdk.Error.
 func TestPullSignatures(t *testing.T) {
-	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret", Logger: slog.New(slog.DiscardHandler)})
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	if err := emu.CreateProject("p", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: 1}); err != nil {
-		t.Fatal(err)
-	}
-	topic := "t"
-	if _, err := emu.AppendLogGroupToShard("p", "ls", 0, &sdk.LogGroup{Topic: &topic, Logs: []*sdk.Log{slsemu.LogFromEvent(demo.NewGenerator(1, time.Unix(1795939202, 0)).Next())}}); err != nil {
-		t.Fatal(err)
-	}
+	emu := newPullEmu(t, slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret", Logger: slog.New(slog.DiscardHandler)}, 1, 1, 1)
 	good := &sdk.Client{Endpoint: emu.Endpoint(), AccessKeyID: "id", AccessKeySecret: "secret", HTTPClient: emu.HTTPClient(),
 		RequestTimeOut: 10 * time.Second, RetryTimeOut: 5 * time.Second}
 	begin, err := good.GetCursor("p", "ls", 0, "begin")
@@ -54,17 +40,11 @@ func TestPullSignatures(t *testing.T) {
 		{name: "v4 wrong secret", secret: "wrong", auth: sdk.AuthV4, wantCode: "SignatureNotMatch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := NewConfig()
-			cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
-			cfg.AccessKeyID, cfg.AccessKeySecret, cfg.SecurityToken = plugin.Secret("id"), plugin.Secret(tc.secret), plugin.Secret(tc.token)
-			src := mustNew(t, cfg)
-			c, err := src.client()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.HTTPClient.CloseIdleConnections()
+			_, c, cons := newPullSource(t, emu, func(cfg *Config) {
+				cfg.AccessKeySecret, cfg.SecurityToken = plugin.Secret(tc.secret), plugin.Secret(tc.token)
+			})
 			c.AuthVersion, c.Region = tc.auth, "cn-hangzhou"
-			pl := newShardWorker(&consumer{src: src, c: c, logstore: "ls"}, 0).newPuller()
+			pl := newShardWorker(cons, 0).newPuller()
 			a, err := pl.pull(context.Background(), begin)
 			if tc.wantCode != "" {
 				var se *sdk.Error
@@ -87,46 +67,10 @@ func TestPullSignatures(t *testing.T) {
 // second pull waits until the first answer is released, and the window
 // holds exactly the answers' footprints.
 func TestWindowBoundsPulls(t *testing.T) {
-	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"})
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	if err := emu.CreateProject("p", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: 1}); err != nil {
-		t.Fatal(err)
-	}
-	g := demo.NewGenerator(1, time.Unix(1795939202, 0))
-	for range 4 {
-		var logs []*sdk.Log
-		for range 500 {
-			logs = append(logs, slsemu.LogFromEvent(g.Next()))
-		}
-		if _, err := emu.AppendLogGroupToShard("p", "ls", 0, &sdk.LogGroup{Logs: logs}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := NewConfig()
-	cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
-	cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
-	cfg.FetchLogGroups, cfg.InFlightBytes = 2, "1MiB"
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	src := mustNew(t, cfg)
-	c, err := src.client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.HTTPClient.CloseIdleConnections()
-	w := newShardWorker(&consumer{src: src, c: c, logstore: "ls"}, 0)
-	pl := w.newPuller()
-	begin, err := c.GetCursor("p", "ls", 0, "begin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	emu := newPullEmu(t, slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"}, 1, 4, 500)
+	src, c, cons := newPullSource(t, emu, func(cfg *Config) { cfg.FetchLogGroups, cfg.InFlightBytes = 2, "1MiB" })
+	pl := newShardWorker(cons, 0).newPuller()
+	begin := beginCursor(t, c, 0)
 	ctx := context.Background()
 	a1, err := pl.pull(ctx, begin)
 	if err != nil {
@@ -162,55 +106,21 @@ func TestWindowBoundsPulls(t *testing.T) {
 // as many as fit a quarter of in_flight_bytes (at least one), and a window
 // that holds fetch_log_groups of them gets that many.
 func TestPullCountFollowsWindow(t *testing.T) {
-	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"})
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	if err := emu.CreateProject("p", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: 1}); err != nil {
-		t.Fatal(err)
-	}
-	g := demo.NewGenerator(1, time.Unix(1795939202, 0))
-	for range 40 {
-		var logs []*sdk.Log
-		for range 50 {
-			logs = append(logs, slsemu.LogFromEvent(g.Next()))
-		}
-		if _, err := emu.AppendLogGroupToShard("p", "ls", 0, &sdk.LogGroup{Logs: logs}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emu := newPullEmu(t, slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"}, 1, 40, 50)
 	for _, tc := range []struct {
 		window     string
 		wantSecond func(first *slswire.Answer) int // log groups in the second answer
 	}{
-		{"1MiB", func(a *slswire.Answer) int { return int(max(int64(1<<20)/pullShare/(int64(a.Footprint)/int64(a.Count)), 1)) }},
+		{"1MiB", func(a *slswire.Answer) int {
+			return int(max(int64(1<<20)/pullShare/(int64(a.Footprint)/int64(a.Count)), 1))
+		}},
 		{"64MiB", func(*slswire.Answer) int { return 20 }},
 	} {
 		t.Run(tc.window, func(t *testing.T) {
-			cfg := NewConfig()
-			cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
-			cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
-			cfg.FetchLogGroups, cfg.InFlightBytes = 20, tc.window
-			if err := cfg.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			src := mustNew(t, cfg)
-			c, err := src.client()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.HTTPClient.CloseIdleConnections()
-			pl := newShardWorker(&consumer{src: src, c: c, logstore: "ls"}, 0).newPuller()
-			begin, err := c.GetCursor("p", "ls", 0, "begin")
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, c, cons := newPullSource(t, emu, func(cfg *Config) { cfg.FetchLogGroups, cfg.InFlightBytes = 20, tc.window })
+			pl := newShardWorker(cons, 0).newPuller()
 			ctx := context.Background()
-			a1, err := pl.pull(ctx, begin)
+			a1, err := pl.pull(ctx, beginCursor(t, c, 0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,6 +145,71 @@ func TestPullCountFollowsWindow(t *testing.T) {
 	}
 }
 
+// newPullEmu starts an emulator (closed at the test's end) holding logstore
+// p/ls with the given shards, each given groups log groups (topic "t") of
+// perGroup demo logs, numbered in order across shards.
+func newPullEmu(t *testing.T, opts slsemu.Options, shards, groups, perGroup int) *slsemu.Server {
+	t.Helper()
+	emu := slsemu.New(opts)
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	if err := emu.CreateProject("p", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: shards}); err != nil {
+		t.Fatal(err)
+	}
+	g := demo.NewGenerator(1, time.Unix(1795939202, 0))
+	topic := "t"
+	for shard := range shards {
+		for range groups {
+			logs := make([]*sdk.Log, 0, perGroup)
+			for range perGroup {
+				logs = append(logs, slsemu.LogFromEvent(g.Next()))
+			}
+			if _, err := emu.AppendLogGroupToShard("p", "ls", shard, &sdk.LogGroup{Topic: &topic, Logs: logs}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return emu
+}
+
+// newPullSource builds a validated source of emu's p/ls (key "id", secret
+// "secret", then edit), its SDK client (idle connections closed at the
+// test's end) and a consumer for shard workers.
+func newPullSource(t *testing.T, emu *slsemu.Server, edit func(*Config)) (*Source, *sdk.Client, *consumer) {
+	t.Helper()
+	cfg := NewConfig()
+	cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
+	cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
+	if edit != nil {
+		edit(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	src := mustNew(t, cfg)
+	c, err := src.client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.HTTPClient.CloseIdleConnections)
+	return src, c, &consumer{src: src, c: c, logstore: "ls"}
+}
+
+// beginCursor is shard's "begin" cursor.
+func beginCursor(t *testing.T, c *sdk.Client, shard int) string {
+	t.Helper()
+	cur, err := c.GetCursor("p", "ls", shard, "begin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cur
+}
+
 // mustNew builds a source with a discarding logger.
 func mustNew(t *testing.T, cfg *Config) *Source {
 	t.Helper()
@@ -250,48 +225,10 @@ func mustNew(t *testing.T, cfg *Config) *Source {
 // declare more than the room left, so shards pulling at once cannot each
 // overshoot the window by a whole answer.
 func TestWindowReservesDeclaredSize(t *testing.T) {
-	emu := slsemu.New(slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"})
-	if err := emu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer emu.Close()
-	if err := emu.CreateProject("p", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := emu.CreateLogstore("p", "ls", slsemu.LogstoreConfig{Shards: 2}); err != nil {
-		t.Fatal(err)
-	}
-	g := demo.NewGenerator(1, time.Unix(1795939202, 0))
-	for shard := range 2 {
-		var logs []*sdk.Log
-		for range 1000 {
-			logs = append(logs, slsemu.LogFromEvent(g.Next()))
-		}
-		if _, err := emu.AppendLogGroupToShard("p", "ls", shard, &sdk.LogGroup{Logs: logs}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := NewConfig()
-	cfg.Endpoint, cfg.Project, cfg.Logstore, cfg.ConsumerGroup = emu.Endpoint(), "p", "ls", "g"
-	cfg.AccessKeyID, cfg.AccessKeySecret = plugin.Secret("id"), plugin.Secret("secret")
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	src := mustNew(t, cfg)
-	c, err := src.client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.HTTPClient.CloseIdleConnections()
-	cons := &consumer{src: src, c: c, logstore: "ls"}
+	emu := newPullEmu(t, slsemu.Options{AccessKeyID: "id", AccessKeySecret: "secret"}, 2, 1, 1000)
+	src, c, cons := newPullSource(t, emu, nil)
 	ctx := context.Background()
-	cursor := func(shard int) string {
-		cur, err := c.GetCursor("p", "ls", shard, "begin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cur
-	}
+	cursor := func(shard int) string { return beginCursor(t, c, shard) }
 	// Measure one answer, then size the window to hold it with room for a
 	// first pull's estimate but not for a second answer.
 	probe, err := newShardWorker(cons, 0).newPuller().pull(ctx, cursor(0))
