@@ -46,6 +46,9 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 echo "== go vet"
 go vet ./...
+# event has an amd64 assembly kernel; vet the portable build beside it.
+GOARCH=arm64 go vet ./event
+go vet -tags purego ./event
 echo "== staticcheck (pinned; the module proxy serves it)"
 go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
 echo "== import walls (internal/walls)"
