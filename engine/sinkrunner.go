@@ -238,6 +238,15 @@ func (r *sinkRunner) batch(work chan<- []item) {
 		timer.Stop()
 	}
 	for {
+		// Nothing more queued: offer the partial batch to the writers, so
+		// the first one idle sends it now rather than at the timer. Under
+		// load the queue is rarely empty and batches still fill up; when a
+		// writer frees up while the source waits for window room held by
+		// this very batch, it goes then, not a FlushTimeout later.
+		var idle chan<- []item
+		if len(cur) > 0 && len(r.queue) == 0 {
+			idle = work
+		}
 		select {
 		case items, ok := <-r.queue:
 			if !ok {
@@ -260,18 +269,9 @@ func (r *sinkRunner) batch(work chan<- []item) {
 					flush()
 				}
 			}
-			// Nothing more queued and a writer idle: send now rather than
-			// wait for the timer. Under load writers are busy, so batches
-			// still fill up; when idle, latency stays low and a source with a
-			// small in-flight window is never stalled by the flush timer.
-			if len(cur) > 0 && len(r.queue) == 0 {
-				select {
-				case work <- cur:
-					cur, size = nil, 0
-					timer.Stop()
-				default:
-				}
-			}
+		case idle <- cur:
+			cur, size = nil, 0
+			timer.Stop()
 		case <-timer.C:
 			flush()
 		}

@@ -36,13 +36,16 @@ type noConfig struct{}
 
 func (noConfig) Validate() error { return nil }
 
-func gateRunner(t *testing.T, budget int64) (*sinkRunner, *gateSink) {
+func gateRunner(t *testing.T, budget int64, edits ...func(*plan.Delivery)) (*sinkRunner, *gateSink) {
 	t.Helper()
 	gs := &gateSink{started: make(chan int, 16), gate: make(chan struct{})}
 	spec := &plan.SinkSpec{Key: "gate", Type: "gate", Config: noConfig{},
 		Factory: sinks.Factory{Type: "gate", New: func(plugin.Config, sinks.Settings) (sinks.Sink, error) { return gs, nil }},
 		Delivery: plan.Delivery{MaxEvents: 1, MaxBytes: 1 << 20, FlushTimeout: time.Millisecond, InFlight: 1,
 			BufferEvents: 1000, BufferBytes: budget, RetryInitial: time.Millisecond, RetryMax: time.Millisecond}}
+	for _, edit := range edits {
+		edit(&spec.Delivery)
+	}
 	r, err := newSinkRunner(spec, slog.New(slog.NewTextHandler(io.Discard, nil)), NewMetrics())
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +60,49 @@ func memItem(mem int, acked chan<- error) item {
 	t := newTracker(func(err error) { acked <- err })
 	t.add(1) // the part the sink answers; the caller releases the routing part
 	return item{ev: ev, t: t, mem: mem}
+}
+
+// TestPartialBatchGoesWhenWriterFrees: a partial batch that formed while
+// the only writer was busy goes as soon as that writer is free, not a flush
+// timeout later (the source may be waiting for window room this very batch
+// holds, so nothing else would come to fill it).
+func TestPartialBatchGoesWhenWriterFrees(t *testing.T) {
+	r, gs := gateRunner(t, 1<<20, func(d *plan.Delivery) { d.MaxEvents, d.FlushTimeout = 10, time.Hour })
+	defer r.drainAndClose(time.Second)
+	acked := make(chan error, 16)
+	enq := func(n int) {
+		items := make([]item, n)
+		for i := range items {
+			items[i] = memItem(10, acked)
+		}
+		if err := r.enqueue(context.Background(), items); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			it.t.release(1, nil)
+		}
+	}
+	enq(3)
+	if n := <-gs.started; n != 3 {
+		t.Fatalf("first write has %d events, want the 3 queued (the writer was idle)", n)
+	}
+	enq(2) // the writer is busy: these wait as a partial batch
+	time.Sleep(50 * time.Millisecond)
+	gs.gate <- struct{}{}
+	select {
+	case n := <-gs.started:
+		if n != 2 {
+			t.Fatalf("second write has %d events, want 2", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the partial batch did not go when the writer became free (it waits for the 1h flush timeout)")
+	}
+	gs.gate <- struct{}{}
+	for range 5 {
+		if err := <-acked; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestBufferBytesBlocksAndReleases: with the sink's buffer_bytes full, an
