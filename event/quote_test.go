@@ -59,9 +59,7 @@ var quoters = []struct {
 	quote func([]byte, string) []byte
 }{
 	{"AppendQuote", AppendQuote},
-	{"quoteWords", func(dst []byte, s string) []byte {
-		return append(quoteWords(append(dst, '"'), s), '"')
-	}},
+	{"quoteWords", AppendQuoteWords},
 }
 
 // TestAppendQuoteEveryByte puts every byte value at every position of

@@ -75,26 +75,25 @@ func newLogger(e *env, level, format string) *slog.Logger {
 // old one's holders drain as the new one's fill). The reloader applies one
 // plan at a time, so it needs no lock.
 type memLimiter struct {
-	flag string
-	log  *slog.Logger
-	cur  int64 // the limit set; 0 before the first plan or with none
-	done bool  // set by the first plan: GOMEMLIMIT or --memory-limit=0 rule out the rest
-	off  bool
+	flag    string
+	log     *slog.Logger
+	started bool  // a plan has been applied
+	cur     int64 // the limit set; 0 while none is
+	off     bool  // GOMEMLIMIT or --memory-limit=0: the limit is not ours
 }
 
-// before is called with each plan before it is applied; a flag error fails
-// the first plan, which is the only one that can meet it.
-func (m *memLimiter) before(p *plan.Plan) error {
-	if m.off {
-		return nil
-	}
-	if !m.done {
-		m.done = true
+// apply runs apply(p) with the limit p asks for: raised before, lowered
+// after. A flag error fails the first plan, the only one that can meet it.
+func (m *memLimiter) apply(p *plan.Plan, apply func(*plan.Plan) error) error {
+	if !m.started {
+		m.started = true
 		if v := os.Getenv("GOMEMLIMIT"); v != "" {
 			m.log.Info("memory limit from GOMEMLIMIT", "limit", v)
 			m.off = true
-			return nil
 		}
+	}
+	if m.off {
+		return apply(p)
 	}
 	b := planBudget(p)
 	cgroup := readCgroupMax()
@@ -105,24 +104,18 @@ func (m *memLimiter) before(p *plan.Plan) error {
 	if limit == 0 {
 		m.log.Info("no memory limit (--memory-limit=0)")
 		m.off = true
-		return nil
+		return apply(p)
 	}
 	if limit > m.cur {
 		m.set(limit, b, cgroup)
 	}
-	return nil
-}
-
-// after is called with each plan once it runs.
-func (m *memLimiter) after(p *plan.Plan) {
-	if m.off {
-		return
+	if err := apply(p); err != nil {
+		return err
 	}
-	b := planBudget(p)
-	cgroup := readCgroupMax()
-	if limit, err := memoryLimit(m.flag, cgroup, b.Limit()); err == nil && limit > 0 && limit < m.cur {
+	if limit < m.cur {
 		m.set(limit, b, cgroup)
 	}
+	return nil
 }
 
 func (m *memLimiter) set(limit int64, b memBudget, cgroup string) {
@@ -179,14 +172,10 @@ func (c *runCmd) Run(e *env) error {
 	// every later reload takes.
 	mem := &memLimiter{flag: c.MemoryLimit, log: log}
 	rl := reload.New(c.Paths, builtin.Registries(), func(p *plan.Plan) error {
-		if err := mem.before(p); err != nil {
+		return mem.apply(p, func(p *plan.Plan) error {
+			_, err := rt.Apply(p)
 			return err
-		}
-		if _, err := rt.Apply(p); err != nil {
-			return err
-		}
-		mem.after(p)
-		return nil
+		})
 	}, log.With("component", "reload"), nil)
 	rt.Metrics().Registry.MustRegister(rl.Metrics().Collectors()...)
 	p, err := rl.Start(func(diags hcl.Diagnostics, files map[string]*hcl.File) {

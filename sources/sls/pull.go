@@ -42,7 +42,6 @@ type puller struct {
 	encoding string
 	rd       slswire.Reader
 	win      *bytebudget.Budget
-	est      int64 // bytes reserved before a pull: the next answer's expected footprint
 }
 
 // minReserve is the least a pull reserves in the window.
@@ -71,6 +70,13 @@ func (p *puller) pullCount() int {
 	return int(min(max(p.win.Max()/pullShare/p.perGroup, 1), int64(p.maxCount)))
 }
 
+// reserve is what a pull of count log groups waits for room for in the
+// window before it is sent: the last answer's footprint per log group times
+// count, at least minReserve.
+func (p *puller) reserve(count int) int64 {
+	return max(p.perGroup*int64(count), minReserve)
+}
+
 // defaultMaxPullSize is max_pull_size's default. A PullLogs answer of real
 // SLS holds at most 1000 log groups and is capped by the server in bytes
 // (a few MB; the emulator caps it at 16 MiB), so 64 MiB is far above any
@@ -96,7 +102,7 @@ func (w *shardWorker) newPuller() *puller {
 		ua:   c.UserAgent, auth: c.AuthVersion, region: c.Region, creds: w.c.src.creds,
 		maxCount: cfg.FetchLogGroups, query: cfg.pullQuery(), encoding: "lz4",
 		rd:  slswire.Reader{Limits: slswire.Limits{MaxRawSize: int(maxSize), MaxBodySize: int(maxSize)}},
-		win: w.c.src.inflight, est: minReserve,
+		win: w.c.src.inflight,
 	}
 	if cfg.Compression == "zstd" {
 		p.encoding = "zstd"
@@ -114,16 +120,16 @@ func (w *shardWorker) newPuller() *puller {
 // back as *sdk.Error, as from the SDK; a size over max_pull_size as a
 // *slswire.LimitError. Both are retried by the shard loop with backoff.
 func (p *puller) pull(ctx context.Context, cursor string) (*slswire.Answer, error) {
-	if !p.win.WaitRoom(ctx, p.est) {
+	count := p.pullCount()
+	if !p.win.WaitRoom(ctx, p.reserve(count)) {
 		return nil, ctx.Err()
 	}
-	a, err := p.request(ctx, cursor)
+	a, err := p.request(ctx, cursor, count)
 	if err != nil {
 		return nil, err
 	}
 	if a.Count > 0 {
 		p.perGroup = max(int64(a.Footprint)/int64(a.Count), 1)
-		p.est = max(p.perGroup*int64(p.pullCount()), minReserve)
 	}
 	return a, nil
 }
@@ -164,8 +170,8 @@ func (p *puller) release(a *slswire.Answer) {
 	}
 }
 
-func (p *puller) request(ctx context.Context, cursor string) (*slswire.Answer, error) {
-	q := url.Values{"type": {"logs"}, "cursor": {cursor}, "count": {strconv.Itoa(p.pullCount())}}
+func (p *puller) request(ctx context.Context, cursor string, count int) (*slswire.Answer, error) {
+	q := url.Values{"type": {"logs"}, "cursor": {cursor}, "count": {strconv.Itoa(count)}}
 	if p.query != "" {
 		q.Set("query", p.query)
 		q.Set("pullMode", "scan_on_stream")
